@@ -1,0 +1,135 @@
+"""The `re-bot` command line (also `python -m bot`). Each sub-command is one small function."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import PLATFORM_VARIABLES, Settings
+from bot.console import ConsoleSession
+from content import ContentError
+from content.loader import check_content, load_content
+from handlers import Services
+
+log = logging.getLogger("re-bot")
+
+
+class StartupError(Exception):
+    """An operator's mistake (bad content, bad configuration): printed as is, exit status 1, no traceback."""
+
+
+def load_services(settings: Settings) -> Services:
+    try:
+        content = load_content(settings.content_dir)
+    except ContentError as exc:
+        raise StartupError("\n".join([*exc.problems, "re-bot: the content is invalid; fix the lines above."])) from None
+    return Services.from_content(content)
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise StartupError("\n".join(["re-bot: invalid configuration:", *lines])) from None
+
+
+def cmd_content_check(args: argparse.Namespace) -> int:
+    content, problems = check_content(args.dir)
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    print(
+        f"content ok: {len(content.faqs)} FAQ topics, {len(content.papers)} papers, "
+        f"{len(content.prompts)} prompts, {len(content.tracks)} tracks ({content.directory})"
+    )
+    return 0
+
+
+def _session(args: argparse.Namespace, as_json: bool = False) -> ConsoleSession:
+    services = load_services(_settings())
+    return ConsoleSession(
+        services=services,
+        user=getattr(args, "user", None) or "U-console",
+        channel=getattr(args, "channel", None) or "C-console",
+        as_json=as_json,
+    )
+
+
+def run_console(session: ConsoleSession) -> int:
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("re-bot console. Type /re-help for commands, Ctrl-D to quit.")
+    session.run(sys.stdin, sys.stdout, prompt="re-bot> " if interactive else "")
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    return run_console(_session(args))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    session = _session(args, as_json=args.json)
+    lines = sys.stdin if args.line == "-" else [args.line]
+    if args.line != "-" and not args.line.strip().startswith("/"):
+        print("re-bot ask: LINE must be a slash command, e.g. re-bot ask '/re-faq phd'", file=sys.stderr)
+        return 2
+    session.run(lines, sys.stdout)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not (settings.slack_enabled or settings.discord_enabled):
+        print(f"re-bot: no platform credentials set; running the console platform. {PLATFORM_VARIABLES}",
+              file=sys.stderr)  # fmt: skip
+        return run_console(ConsoleSession(services=load_services(settings)))
+    raise StartupError("re-bot: Slack and Discord platforms are not available in this build yet.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="re-bot",
+        description="A study companion on the way to ML research engineering, for Slack, Discord and the console.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run every platform whose credentials are set (the console when none are)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("console", help="interactive session: type slash commands as in Slack")
+    p.set_defaults(func=cmd_console)
+
+    p = sub.add_parser("ask", help="run one slash-command line (or '-' for one per line of standard input)")
+    p.add_argument("line", metavar="LINE", help="e.g. '/re-faq phd', or '-' to read lines from standard input")
+    p.add_argument("--user", default="U-console", help="acting member id (default U-console)")
+    p.add_argument("--channel", default="C-console", help="channel id (default C-console)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per reply")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("content", help="content tools")
+    content_sub = p.add_subparsers(dest="content_command", required=True, metavar="SUBCOMMAND")
+    c = content_sub.add_parser("check", help="validate a content folder (default: the packaged one)")
+    c.add_argument("dir", nargs="?", default=None, metavar="DIR")
+    c.set_defaults(func=cmd_content_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except StartupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,39 @@
+"""Configuration from the environment (and a `.env` file), validated once at start-up."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every variable of the contract. Secrets are `SecretStr`, so they print as '**********'."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field("sqlite:///re-bot.db", validation_alias="RE_BOT_DATABASE_URL")
+    content_dir: str | None = Field(None, validation_alias="RE_BOT_CONTENT_DIR")
+    http_port: int = Field(3000, ge=1, le=65535, validation_alias="RE_BOT_HTTP_PORT")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
+    discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and (
+            self.slack_app_token is not None or self.slack_signing_secret is not None
+        )
+
+    @property
+    def discord_enabled(self) -> bool:
+        return self.discord_token is not None
+
+
+PLATFORM_VARIABLES = (
+    "Slack: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode). "
+    "Discord: set DISCORD_TOKEN."
+)

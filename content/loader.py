@@ -1,0 +1,306 @@
+"""Load and validate a content folder; every problem is reported as `PATH:LINE: message`.
+
+Layout of a content folder:
+  faq/<id>.md       one FAQ topic: YAML front matter between `---` lines, then the Markdown answer
+  papers.yaml       list of papers (see `schema.Paper`)
+  prompts.yaml      list of daily study prompts (see `schema.Prompt`)
+  tracks.yaml       optional list of ordered study tracks (see `schema.Track`)
+  synonyms.yaml     optional mapping of a word members type to the words it means, for the FAQ matcher
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from content import limits
+from content.schema import Content, FaqEntry, FaqFront, Paper, Prompt, Track
+from content.yaml_lines import LineDict, LineList, YamlProblem, line_of, load_yaml, shift_lines
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ContentError(Exception):
+    """The content folder is invalid. `problems` holds one `PATH:LINE: message` line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def packaged_content_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+class _Problems:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.lines: list[str] = []
+
+    def add(self, path: Path, line: int, message: str) -> None:
+        try:
+            shown = path.relative_to(Path.cwd())
+        except ValueError:
+            shown = path
+        self.lines.append(f"{shown}:{max(line, 1)}: {message}")
+
+
+def _read_text(path: Path, problems: _Problems) -> str | None:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.add(path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+        return None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error["loc"] if not isinstance(p, int)) or "entry"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown field '{loc}'"
+    if kind == "missing":
+        return f"missing field '{loc}'"
+    return f"field '{loc}': {error['msg']}"
+
+
+def _validate(model: type[M], raw: Any, path: Path, base_line: int, problems: _Problems, what: str) -> M | None:
+    if not isinstance(raw, dict):
+        problems.add(path, base_line, f"{what} must be a mapping of field: value")
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.add(path, line_of(raw, tuple(error["loc"]), base_line), f"{what}: {_describe(error)}")
+        return None
+
+
+def _load_faq(path: Path, problems: _Problems) -> tuple[FaqEntry, LineDict] | None:
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        problems.add(path, 1, "must start with a '---' line, then YAML front matter, then '---' and the answer")
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        problems.add(path, 1, "front matter is not closed by a '---' line")
+        return None
+    try:
+        raw = load_yaml("\n".join(lines[1:end]), first_line=2)
+    except YamlProblem as exc:
+        problems.add(path, exc.line, exc.message)
+        return None
+    shift_lines(raw, 1)
+    front = _validate(FaqFront, raw, path, 2, problems, "front matter")
+    body = "\n".join(lines[end + 1 :]).strip()
+    body_line = end + 2
+    ok = front is not None
+    if not body:
+        problems.add(path, body_line, "the answer is empty: write it in Markdown below the front matter")
+        ok = False
+    elif len(body) > limits.FAQ_BODY:
+        problems.add(
+            path, body_line, f"the answer is {len(body)} characters; at most {limits.FAQ_BODY} fit every platform"
+        )
+        ok = False
+    else:
+        offset = body_line
+        for para in body.split("\n\n"):
+            if len(para) > limits.PARAGRAPH:
+                problems.add(
+                    path, offset, f"paragraph of {len(para)} characters; split it (at most {limits.PARAGRAPH})"
+                )
+                ok = False
+            offset += para.count("\n") + 2
+    if front is not None and front.id != path.stem:
+        problems.add(path, raw.key_lines.get("id", 2), f"id '{front.id}' must match the file name '{path.stem}.md'")
+        ok = False
+    if not ok or front is None:
+        return None
+    entry = FaqEntry(
+        id=front.id,
+        title=front.title,
+        group=front.group,
+        aliases=tuple(front.aliases),
+        questions=tuple(front.questions),
+        see_also=tuple(front.see_also),
+        sources=tuple(front.sources),
+        body=body,
+        path=str(path),
+    )
+    return entry, raw
+
+
+def _load_list(path: Path, model: type[M], what: str, problems: _Problems) -> list[tuple[M, LineDict]]:
+    text = _read_text(path, problems)
+    if text is None:
+        return []
+    try:
+        raw = load_yaml(text)
+    except YamlProblem as exc:
+        problems.add(path, exc.line, exc.message)
+        return []
+    if raw is None:
+        raw = LineList()
+    if not isinstance(raw, list):
+        problems.add(path, 1, f"must be a YAML list of {what}s (each item starting with '- id: ...')")
+        return []
+    loaded = []
+    for index, item in enumerate(raw):
+        line = raw.item_lines[index] if isinstance(raw, LineList) else 1
+        ident = item.get("id") if isinstance(item, dict) else None
+        label = f"{what} '{ident}'" if isinstance(ident, str) else f"{what} #{index + 1}"
+        value = _validate(model, item, path, line, problems, label)
+        if value is not None:
+            loaded.append((value, item))
+    return loaded
+
+
+def _check_unique(items: Iterable[tuple[str, Path, int]], problems: _Problems, what: str) -> None:
+    seen: dict[str, tuple[Path, int]] = {}
+    for key, path, line in items:
+        if key in seen:
+            first_path, first_line = seen[key]
+            problems.add(path, line, f"duplicate {what} '{key}' (first at {first_path.name}:{first_line})")
+        else:
+            seen[key] = (path, line)
+
+
+def _check_refs(refs: Iterable[tuple[str, Path, int]], known: set[str], problems: _Problems, what: str) -> None:
+    for ref, path, line in refs:
+        if ref not in known:
+            problems.add(path, line, f"unknown {what} '{ref}'")
+
+
+def _load_synonyms(path: Path, problems: _Problems) -> dict[str, tuple[str, ...]]:
+    text = _read_text(path, problems)
+    if text is None:
+        return {}
+    try:
+        raw = load_yaml(text)
+    except YamlProblem as exc:
+        problems.add(path, exc.line, exc.message)
+        return {}
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(path, 1, "must be a mapping of word: [words it means]")
+        return {}
+    result: dict[str, tuple[str, ...]] = {}
+    for key, value in raw.items():
+        words = [value] if isinstance(value, str) else value
+        if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+            problems.add(path, raw.key_lines.get(key, 1), f"'{key}' must map to a word or a list of words")
+            continue
+        result[str(key).lower()] = tuple(w.lower() for w in words)
+    return result
+
+
+def _ref_lines(raw: LineDict, key: str, values: Iterable[str]) -> list[tuple[str, int]]:
+    """Each value of the list field `key` with its own line."""
+    node = raw.get(key)
+    lines = node.item_lines if isinstance(node, LineList) else []
+    base = raw.key_lines.get(key, raw.line)
+    return [(v, lines[i] if i < len(lines) else base) for i, v in enumerate(values)]
+
+
+def _collect(root: Path, problems: _Problems) -> Content:
+    faq_dir = root / "faq"
+    faqs: list[tuple[FaqEntry, LineDict]] = []
+    if not faq_dir.is_dir():
+        problems.add(faq_dir, 1, "missing folder: put one <id>.md file per FAQ topic here")
+    else:
+        for path in sorted(faq_dir.glob("*.md")):
+            loaded = _load_faq(path, problems)
+            if loaded:
+                faqs.append(loaded)
+
+    def required(name: str) -> Path | None:
+        path = root / name
+        if not path.is_file():
+            problems.add(path, 1, f"missing file {name}")
+            return None
+        return path
+
+    papers_path, prompts_path = required("papers.yaml"), required("prompts.yaml")
+    papers = _load_list(papers_path, Paper, "paper", problems) if papers_path else []
+    prompts = _load_list(prompts_path, Prompt, "prompt", problems) if prompts_path else []
+    tracks_path = root / "tracks.yaml"
+    tracks = _load_list(tracks_path, Track, "track", problems) if tracks_path.is_file() else []
+    synonyms_path = root / "synonyms.yaml"
+    synonyms = _load_synonyms(synonyms_path, problems) if synonyms_path.is_file() else {}
+
+    # Ids and aliases share one namespace: `/re-faq WORD` must mean exactly one topic.
+    names: list[tuple[str, Path, int]] = []
+    for entry, raw in faqs:
+        names.append((entry.id, Path(entry.path), raw.key_lines.get("id", 2)))
+        names += [(a, Path(entry.path), line) for a, line in _ref_lines(raw, "aliases", entry.aliases)]
+    _check_unique(names, problems, "FAQ id or alias")
+    faq_ids = {entry.id for entry, _ in faqs}
+    for entry, raw in faqs:
+        refs = _ref_lines(raw, "see_also", entry.see_also)
+        _check_refs(((r, Path(entry.path), n) for r, n in refs), faq_ids, problems, "see_also topic")
+        if entry.id in entry.see_also:
+            problems.add(Path(entry.path), raw.key_lines.get("see_also", 2), "see_also lists the topic itself")
+
+    for what, path, rows in (("paper id", papers_path, papers), ("prompt id", prompts_path, prompts),
+                             ("track id", tracks_path, tracks)):  # fmt: skip
+        _check_unique(((item.id, path, raw.line) for item, raw in rows), problems, what)  # type: ignore[union-attr]
+
+    paper_ids = {p.id for p, _ in papers}
+    prompt_ids = {p.id for p, _ in prompts}
+    for track, raw in tracks:
+        steps_node = raw.get("steps")
+        for index, step in enumerate(track.steps):
+            step_raw = steps_node[index] if isinstance(steps_node, LineList) else raw
+            for field_name, known, what in (("faq", faq_ids, "FAQ topic"), ("papers", paper_ids, "paper"),
+                                            ("prompts", prompt_ids, "prompt")):  # fmt: skip
+                refs = _ref_lines(step_raw, field_name, getattr(step, field_name))
+                _check_refs(((r, tracks_path, n) for r, n in refs), known, problems, f"{what} in track '{track.id}'")
+            if not step.papers and not step.prompts:
+                problems.add(
+                    tracks_path, step_raw.line, f"track '{track.id}' step {index + 1} needs a paper or a prompt"
+                )
+
+    return Content(
+        faqs={entry.id: entry for entry, _ in faqs},
+        papers=tuple(p for p, _ in papers),
+        prompts=tuple(p for p, _ in prompts),
+        tracks=tuple(t for t, _ in tracks),
+        synonyms=synonyms,
+        directory=str(root),
+    )
+
+
+def check_content(directory: str | os.PathLike[str] | None = None) -> tuple[Content, list[str]]:
+    """Load a content folder, returning what loaded and every problem found (an empty list when valid)."""
+    root = Path(directory) if directory else packaged_content_dir()
+    problems = _Problems(root.resolve())
+    if not root.is_dir():
+        problems.add(root, 1, "content folder not found")
+        return Content(faqs={}, papers=(), prompts=()), problems.lines
+    content = _collect(root.resolve(), problems)
+    if not problems.lines:
+        if not content.faqs:
+            problems.add(root / "faq", 1, "no FAQ topics found")
+        if not content.papers:
+            problems.add(root / "papers.yaml", 1, "no papers found")
+        if not content.prompts:
+            problems.add(root / "prompts.yaml", 1, "no prompts found")
+    return content, problems.lines
+
+
+def load_content(directory: str | os.PathLike[str] | None = None) -> Content:
+    """Load a valid content folder or raise ContentError listing every problem."""
+    content, problems = check_content(directory)
+    if problems:
+        raise ContentError(problems)
+    return content

@@ -1,0 +1,140 @@
+"""Typed schema of the content files. Pydantic gives each problem a field path, which the loader maps to a line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
+
+from content import limits
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=limits.ALIAS)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.TITLE)]
+Area = Literal["optimization", "vision", "language", "generative", "rl", "systems", "scaling", "theory"]
+PromptArea = Literal[
+    "optimization", "vision", "language", "generative", "rl", "systems", "scaling", "theory",
+    "math", "career", "general",
+]  # fmt: skip
+Level = Literal["intro", "intermediate", "advanced"]
+PromptKind = Literal["implement", "read", "reflect", "career"]
+
+AREAS: tuple[str, ...] = Area.__args__  # type: ignore[attr-defined]
+LEVELS: tuple[str, ...] = Level.__args__  # type: ignore[attr-defined]
+# The order topic groups are listed in; a group not named here is listed after these, alphabetically.
+GROUP_ORDER = ("The role", "Getting in", "Learning", "Career and pay", "Practice")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class FaqFront(_Strict):
+    """The YAML front matter of `content/faq/<id>.md`."""
+
+    id: Slug
+    title: Title
+    group: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    aliases: list[Slug] = Field(default_factory=list)
+    questions: list[Annotated[str, StringConstraints(min_length=1, max_length=limits.QUESTION)]] = Field(min_length=1)
+    see_also: list[Slug] = Field(default_factory=list)
+    sources: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(default_factory=list)
+
+
+class Paper(_Strict):
+    id: Slug
+    title: Title
+    authors: list[Annotated[str, StringConstraints(min_length=1, max_length=80)]] = Field(min_length=1)
+    year: int = Field(ge=1900, le=2100)
+    venue: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
+    url: HttpUrl | None = None
+    area: Area
+    level: Level
+    why: Annotated[str, StringConstraints(min_length=1, max_length=limits.PAPER_WHY)]
+    prompts: list[Annotated[str, StringConstraints(min_length=1, max_length=limits.PAPER_PROMPT)]] = Field(
+        min_length=1, max_length=6
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, url: HttpUrl | None) -> HttpUrl | None:
+        if url is not None and url.scheme != "https":
+            raise ValueError("must be an https:// URL")
+        return url
+
+    @property
+    def byline(self) -> str:
+        """'Kingma and Ba, 2014, ICLR 2015': authors shortened the way papers are cited."""
+        named = [a for a in self.authors if a.rstrip(".").lower() != "et al"]
+        more = len(named) < len(self.authors) or len(named) > 2
+        surname = lambda a: a.split()[-1]  # noqa: E731
+        if more:
+            who = f"{surname(named[0])} et al." if named else "et al."
+        elif len(named) == 2:
+            who = f"{surname(named[0])} and {surname(named[1])}"
+        else:
+            who = surname(named[0])
+        return ", ".join(x for x in (who, str(self.year), self.venue) if x)
+
+
+class Prompt(_Strict):
+    id: Slug
+    kind: PromptKind
+    area: PromptArea
+    level: Level
+    minutes: int = Field(ge=1, le=240)
+    text: Annotated[str, StringConstraints(min_length=1, max_length=limits.PROMPT_TEXT)]
+
+
+class TrackStep(_Strict):
+    title: Title
+    faq: list[Slug] = Field(default_factory=list)
+    papers: list[Slug] = Field(default_factory=list)
+    prompts: list[Slug] = Field(default_factory=list)
+
+
+class Track(_Strict):
+    id: Slug
+    title: Title
+    description: Annotated[str, StringConstraints(min_length=1, max_length=limits.TRACK_DESCRIPTION)]
+    steps: list[TrackStep] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One FAQ topic: its front matter plus the Markdown answer."""
+
+    id: str
+    title: str
+    group: str
+    aliases: tuple[str, ...]
+    questions: tuple[str, ...]
+    see_also: tuple[str, ...]
+    sources: tuple[str, ...]
+    body: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything members read, validated and indexed by id."""
+
+    faqs: dict[str, FaqEntry]
+    papers: tuple[Paper, ...]
+    prompts: tuple[Prompt, ...]
+    tracks: tuple[Track, ...] = ()
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    directory: str = ""
+
+    def paper(self, paper_id: str) -> Paper | None:
+        return next((p for p in self.papers if p.id == paper_id), None)
+
+    def prompt(self, prompt_id: str) -> Prompt | None:
+        return next((p for p in self.prompts if p.id == prompt_id), None)
+
+    def faq_by_alias(self, word: str) -> FaqEntry | None:
+        """The topic whose id or alias is exactly `word` (case-insensitive)."""
+        word = word.strip().lower()
+        if word in self.faqs:
+            return self.faqs[word]
+        return next((f for f in self.faqs.values() if word in f.aliases), None)

@@ -1,0 +1,32 @@
+"""`/re-help`: every command with its usage and examples, built from the registry so it never goes stale."""
+
+from __future__ import annotations
+
+from handlers.registry import COMMANDS, command, error_reply
+from handlers.safe_text import quote
+from handlers.services import Services
+from handlers.types import Invocation, Reply, Section
+
+COMMAND = "re-help"
+
+
+@command(COMMAND, summary="This list of commands.", usage="/re-help [COMMAND]", examples=("/re-help re-remind",))
+def help_(inv: Invocation, services: Services) -> Reply:
+    wanted = inv.text.strip().lstrip("/").lower()
+    specs = list(COMMANDS.values())
+    if wanted:
+        specs = [s for s in specs if s.name in (wanted, f"re-{wanted}")]
+        if not specs:
+            return error_reply(COMMAND, f"There is no command “{quote(inv.text.strip())}”.", "Type `/re-help`.")
+    sections = []
+    for spec in specs:
+        examples = " · ".join(f"`{e}`" for e in spec.examples)
+        admin = " (channel managers only)" if spec.admin else ""
+        text = f"`{spec.usage}`{admin}\n{spec.summary}"
+        sections.append(Section(text=text + (f"\nExamples: {examples}" if examples else "")))
+    return Reply(
+        command=COMMAND,
+        title="re-bot: a study companion on the way to ML research engineering",
+        sections=tuple(sections),
+        context=("Answers are visible only to you unless you press “Share in channel”.",),
+    )

@@ -1,0 +1,79 @@
+"""Where commands and button actions are registered, and the one path every platform calls."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from handlers.services import Services
+from handlers.types import Invocation, Reply, Section
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Invocation, Services], Reply]
+ActionHandler = Callable[[Invocation, str, Services], Reply]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str  # without the slash
+    summary: str
+    usage: str
+    examples: tuple[str, ...]
+    handler: Handler
+    admin: bool = False  # changes a channel: only members who may manage it
+
+
+COMMANDS: dict[str, CommandSpec] = {}
+ACTIONS: dict[str, ActionHandler] = {}
+
+
+def command(name: str, summary: str, usage: str, examples: tuple[str, ...] = (), admin: bool = False):
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = CommandSpec(name, summary, usage, examples, fn, admin)
+        return fn
+
+    return register
+
+
+def action(name: str):
+    def register(fn: ActionHandler) -> ActionHandler:
+        ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
+def error_reply(command: str, message: str, *hints: str) -> Reply:
+    sections = (Section(text=message), *(Section(text=h) for h in hints))
+    return Reply(command=command, sections=sections, error=True)
+
+
+def _with_now(inv: Invocation, services: Services) -> Invocation:
+    return inv if inv.now is not None else replace(inv, now=services.clock())
+
+
+def dispatch(inv: Invocation, services: Services) -> Reply:
+    """Run a slash command. Never raises: a bug becomes an apology, logged with its traceback."""
+    spec = COMMANDS.get(inv.command.lstrip("/").lower())
+    if spec is None:
+        known = ", ".join(f"/{n}" for n in COMMANDS)
+        return error_reply(inv.command, f"I don't know the command /{inv.command.lstrip('/')}.", f"Try {known}.")
+    try:
+        return spec.handler(_with_now(inv, services), services)
+    except Exception:
+        log.exception("handler for /%s failed", spec.name)
+        return error_reply(spec.name, "Sorry, something went wrong on my side. It has been logged; please try again.")
+
+
+def run_action(name: str, value: str, inv: Invocation, services: Services) -> Reply:
+    """Run a button's action with its value, on behalf of the member who pressed it. Never raises."""
+    fn = ACTIONS.get(name)
+    if fn is None:
+        return error_reply(inv.command, "That button no longer does anything. Try the command again.")
+    try:
+        return fn(_with_now(inv, services), value, services)
+    except Exception:
+        log.exception("action %s failed", name)
+        return error_reply(inv.command, "Sorry, something went wrong on my side. It has been logged; please try again.")

@@ -1,0 +1,23 @@
+"""Neutralise member text before echoing it back: no live mentions, no markup, bounded length."""
+
+from __future__ import annotations
+
+import re
+
+_ZWSP = "\u200b"
+_MARKUP = re.compile(r"([\\*_~`|>\[\]()#])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def quote(text: str, limit: int = 80) -> str:
+    """Member text made inert for every platform, shortened to `limit` characters.
+
+    `@everyone`/`@here`/`@channel` get a zero-width space after the `@`; Slack's `<!here>`/`<@U1>` lose their angle
+    brackets; Markdown punctuation is backslash-escaped so it shows as typed and cannot style or link.
+    """
+    text = _CONTROL.sub(" ", text).replace("\n", " ").strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    text = text.replace("<", "‹").replace(">", "›")
+    text = text.replace("@", "@" + _ZWSP)
+    return _MARKUP.sub(r"\\\1", text)
