@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -90,7 +91,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"re-bot: no platform credentials set; running the console platform. {PLATFORM_VARIABLES}",
               file=sys.stderr)  # fmt: skip
         return run_console(ConsoleSession(services=load_services(settings)))
-    raise StartupError("re-bot: Slack and Discord platforms are not available in this build yet.")
+    from bot.runtime import serve
+
+    return asyncio.run(serve(settings, load_services(settings)))
 
 
 def build_parser() -> argparse.ArgumentParser:
