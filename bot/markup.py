@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 Dialect = Literal["plain", "slack", "discord"]
+_LINK_SCHEMES = ("https://", "http://", "mailto:")
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,16 @@ def _inline(tokens: list[Token], dialect: Dialect) -> str:
             out.append("\n")
         elif t == "link_open":
             href = str(tok.attrs.get("href", ""))
+            # Only web and mail links become links: `[x](!channel)` would otherwise be Slack's `<!channel|x>`,
+            # a live @channel mention. Anything else shows its text only.
+            href = href if href.lower().startswith(_LINK_SCHEMES) else ""
             links.append(href)
-            out.append({"slack": f"<{href}|", "discord": "[", "plain": ""}[dialect])
+            if href:
+                out.append({"slack": f"<{href}|", "discord": "[", "plain": ""}[dialect])
         elif t == "link_close":
             href = links.pop() if links else ""
-            out.append({"slack": ">", "discord": f"]({href})", "plain": f" ({href})"}[dialect])
+            if href:
+                out.append({"slack": ">", "discord": f"]({href})", "plain": f" ({href})"}[dialect])
         elif t == "image" or t in ("html_inline",):
             out.append(_escape(tok.content, dialect))
     return "".join(out)

@@ -41,7 +41,9 @@ def build_web_app() -> web.Application:
 def build_platforms(settings: Settings, services: Services, app: web.Application) -> list[PlatformRuntime]:
     platforms: list[PlatformRuntime] = []
     if settings.slack_enabled:
-        raise NotImplementedError("the Slack platform is not built yet")
+        from bot.slack.platform import SlackPlatform  # imported only when used: bolt is slow to import
+
+        platforms.append(SlackPlatform(settings, services, app))
     if settings.discord_enabled:
         raise NotImplementedError("the Discord platform is not built yet")
     return platforms

@@ -1,0 +1,207 @@
+"""The bolt `AsyncApp` and its listeners: slash commands, buttons and the App Home tab, all through `handlers`.
+
+Slack payload in -> `Invocation` -> `handlers.dispatch` / `run_action` -> `Reply` -> Block Kit out. Nothing here
+decides what to answer; it only decides where the answer goes (HTTP response, response_url, Web API, Home tab).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.blocks import HOME_BLOCKS_MAX, action_name, message, reply_blocks
+from bot.slack.members import MemberDirectory
+from handlers import COMMANDS, Invocation, Reply, Services, dispatch, run_action
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on my side. It has been logged; please try again."
+# What the App Home tab shows, in order: each is a command a member could type, so Home and chat never disagree.
+# Commands not registered (yet) are left out.
+HOME_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("re-remind", "list"),
+    ("re-progress", ""),
+    ("re-paper", "today"),
+    ("re-prompt", "today"),
+)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+class SlackBot:
+    """The listeners, with what they share: the services, the member directory and the clock."""
+
+    def __init__(self, services: Services, members: MemberDirectory, clock: Callable[[], datetime] | None = None):
+        self.services = services
+        self.members = members
+        self.clock = clock or services.clock
+
+    async def invocation(self, command: str, text: str, user: str, channel: str, team: str | None) -> Invocation:
+        spec = COMMANDS.get(command.lower())
+        member = await self.members.member(user, team or "")
+        can_manage = bool(spec and spec.admin) and await self.members.can_manage(user, channel, team or "")
+        return Invocation(
+            command=command,
+            text=text,
+            user=user,
+            channel=channel,
+            platform="slack",
+            tz=member.tz,
+            can_manage_channel=can_manage,
+            workspace=team,
+            now=self.clock(),
+        )
+
+    # -- slash commands -------------------------------------------------------------------------------------------
+
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        """The answer goes back in the HTTP response itself (ack with blocks); followups via response_url."""
+        name = _text(command.get("command")).lstrip("/")
+        try:
+            inv = await self.invocation(
+                name,
+                _text(command.get("text")).strip(),
+                _text(command.get("user_id")),
+                _text(command.get("channel_id")),
+                _text(command.get("team_id")) or None,
+            )
+            reply = dispatch(inv, self.services)
+            await ack(response_type="ephemeral" if reply.ephemeral else "in_channel", **message(reply))
+        except Exception:
+            log.exception("slash command /%s failed", name)
+            await ack(text=SORRY, response_type="ephemeral")
+            return
+        for followup in reply.followups:
+            await self._respond(respond, followup, public=not reply.ephemeral)
+
+    # -- buttons ----------------------------------------------------------------------------------------------------
+
+    async def on_action(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        try:
+            await self._run_action(body, action, respond, client)
+        except Exception:
+            log.exception("button %s failed", action.get("action_id"))
+
+    async def _run_action(
+        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        name = action_name(_text(action.get("action_id")))
+        value = _text(action.get("value")) or _text((action.get("selected_option") or {}).get("value"))
+        user = _text((body.get("user") or {}).get("id"))
+        container = body.get("container") or {}
+        channel = _text((body.get("channel") or {}).get("id")) or _text(container.get("channel_id"))
+        team = _text((body.get("team") or {}).get("id")) or _text((body.get("user") or {}).get("team_id")) or None
+        family = name.partition(".")[0]
+        inv = await self.invocation(f"re-{family}", "", user, channel, team)
+        reply = run_action(name, value, inv, self.services)
+
+        if container.get("type") == "view":  # a button on the App Home tab: show the result there
+            await self.publish_home(client, user, team, notice=reply)
+            return
+        if not reply.ephemeral:  # "Share in channel": a new public message, credited to the member
+            await self._respond(respond, reply, public=True, client=client, channel=channel)
+            return
+        # The member's own ephemeral message is replaced; a public message (a channel post) stays for everyone
+        # and the member gets the result privately.
+        replace_original = bool(container.get("is_ephemeral"))
+        await self._respond(respond, reply, public=False, replace_original=replace_original, client=client,
+                            channel=channel, user=user)  # fmt: skip
+
+    async def _respond(
+        self,
+        respond: AsyncRespond,
+        reply: Reply,
+        *,
+        public: bool,
+        replace_original: bool = False,
+        client: AsyncWebClient | None = None,
+        channel: str = "",
+        user: str = "",
+    ) -> None:
+        """Answer through response_url; when there is none (or it expired), through the Web API."""
+        payload = message(reply)
+        if respond.response_url:
+            resp = await respond(
+                response_type="in_channel" if public else "ephemeral",
+                replace_original=replace_original,
+                **payload,
+            )
+            if resp.status_code == 200:
+                return
+            log.warning("response_url answered %s: %s; falling back to the Web API", resp.status_code, resp.body)
+        if client is None or not channel:
+            return
+        if public:
+            await client.chat_postMessage(channel=channel, **payload)
+        elif user:
+            await client.chat_postEphemeral(channel=channel, user=user, **payload)
+
+    # -- App Home -----------------------------------------------------------------------------------------------------
+
+    async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        try:
+            await self.publish_home(client, _text(event.get("user")), context.get("team_id"))
+        except Exception:
+            log.exception("publishing App Home for %s failed", event.get("user"))
+
+    async def home_view(self, user: str, team: str | None, notice: Reply | None = None) -> dict[str, Any]:
+        blocks: list[dict[str, Any]] = []
+        if notice is not None:
+            blocks += reply_blocks(notice, 20)
+            blocks.append({"type": "divider"})
+        for command, text in HOME_COMMANDS:
+            if command not in COMMANDS:
+                continue
+            inv = await self.invocation(command, text, user, "", team)
+            reply = dispatch(inv, self.services)
+            room = HOME_BLOCKS_MAX - len(blocks) - 1
+            if room < 3:
+                break
+            blocks += reply_blocks(replace(reply, shared_by=None), min(room, 30))
+            blocks.append({"type": "divider"})
+        if blocks and blocks[-1]["type"] == "divider":
+            blocks.pop()
+        return {"type": "home", "blocks": blocks[:HOME_BLOCKS_MAX]}
+
+    async def publish_home(
+        self, client: AsyncWebClient, user: str, team: str | None, notice: Reply | None = None
+    ) -> None:
+        await client.views_publish(user_id=user, view=await self.home_view(user, team, notice))
+
+
+def build_app(
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    signing_secret: str | None,
+    members: MemberDirectory | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> tuple[AsyncApp, SlackBot]:
+    """A bolt app answering every registered command and action. With no signing secret (Socket Mode), requests are
+    not signature-checked: they arrive over the app's own authenticated WebSocket."""
+    bot = SlackBot(services, members or MemberDirectory(client), clock)
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=bool(signing_secret),
+        oauth_settings=None,
+        name="re-bot",
+    )
+    app.command(re.compile(r"^/.+"))(bot.on_command)
+    app.action(re.compile(r".+"))(bot.on_action)
+    app.event("app_home_opened")(bot.on_home_opened)
+    return app, bot

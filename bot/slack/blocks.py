@@ -1,0 +1,179 @@
+"""A `Reply` as Slack Block Kit, within Slack's limits: header, mrkdwn sections, context line, buttons.
+
+Every limit Slack enforces on what we send lives here, so a long answer degrades (split sections, a "does not fit"
+note) instead of Slack rejecting the whole message with `invalid_blocks`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from bot.markup import render
+from handlers.types import Button, Reply
+
+HEADER_MAX = 150  # header block: plain text
+SECTION_MAX = 3000  # section block: mrkdwn text
+CONTEXT_TEXT_MAX = 2000  # one context element (Slack allows 3,000 per text object; keep room)
+CONTEXT_ELEMENTS_MAX = 10
+BUTTON_LABEL_MAX = 75
+BUTTON_VALUE_MAX = 2000
+ACTION_ID_MAX = 255
+ACTIONS_ELEMENTS_MAX = 25
+MESSAGE_BLOCKS_MAX = 50
+HOME_BLOCKS_MAX = 100
+FALLBACK_TEXT_MAX = 3000  # the notification text; Slack truncates at 40,000 but shows far less
+
+ACTION_SEPARATOR = "#"  # action_id = "<action>#<index>": ids must be unique per message, actions may repeat
+TRUNCATED_NOTE = "_…the rest does not fit in one Slack message._"
+_MEMBER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+Block = dict[str, Any]
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def escape(text: str) -> str:
+    """Plain text made safe for mrkdwn: Slack reads `<...>` as links and mentions and `&` as an entity."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def action_name(action_id: str) -> str:
+    """The registered action name back from a button's action_id."""
+    return action_id.partition(ACTION_SEPARATOR)[0]
+
+
+def split_mrkdwn(text: str, limit: int = SECTION_MAX) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line breaks (then spaces) so links and bold stay whole."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # one line longer than a section: cut at the last space that fits
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            head, line = line[:cut], line[cut:].lstrip()
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        pieces.append(current)
+    return [p for p in pieces if p.strip()]
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _button(button: Button, index: int) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": truncate(button.label, BUTTON_LABEL_MAX) or "…", "emoji": True},
+        "action_id": truncate(f"{button.action}{ACTION_SEPARATOR}{index}", ACTION_ID_MAX),
+        "value": button.value[:BUTTON_VALUE_MAX],
+    }
+    if button.style in ("primary", "danger"):
+        element["style"] = button.style
+    return element
+
+
+def credit(user: str) -> str:
+    """Who shared a reply: a mention of a real member id, otherwise inert text."""
+    return f"<@{user}>" if _MEMBER_ID.match(user) else escape(user)
+
+
+def _body(reply: Reply) -> list[Block]:
+    blocks: list[Block] = []
+    for section in reply.sections:
+        parts = [render(section.text, "slack")] if section.text else []
+        parts += ["• " + render(item, "slack") for item in section.items]
+        text = "\n".join(p for p in parts if p)
+        blocks += [_section(piece) for piece in split_mrkdwn(text)]
+    return blocks
+
+
+def _context(reply: Reply) -> list[Block]:
+    lines = [f"Shared by {credit(reply.shared_by)}"] if reply.shared_by else []
+    lines += [render(line, "slack") for line in reply.context]
+    elements = [{"type": "mrkdwn", "text": truncate(line, CONTEXT_TEXT_MAX)} for line in lines if line.strip()]
+    return [
+        {"type": "context", "elements": elements[i : i + CONTEXT_ELEMENTS_MAX]}
+        for i in range(0, len(elements), CONTEXT_ELEMENTS_MAX)
+    ]
+
+
+def _actions(reply: Reply) -> list[Block]:
+    elements = [_button(b, i) for i, b in enumerate(reply.buttons)]
+    return [
+        {"type": "actions", "elements": elements[i : i + ACTIONS_ELEMENTS_MAX]}
+        for i in range(0, len(elements), ACTIONS_ELEMENTS_MAX)
+    ]
+
+
+@lru_cache(maxsize=512)
+def _blocks_cached(reply: Reply, max_blocks: int) -> tuple[Block, ...]:
+    head = (
+        [{"type": "header", "text": {"type": "plain_text", "text": truncate(reply.title, HEADER_MAX)}}]
+        if reply.title
+        else []
+    )
+    tail = _context(reply) + _actions(reply)
+    body = _body(reply)
+    room = max_blocks - len(head) - len(tail)
+    if len(body) > room:
+        body = [*body[: max(room - 1, 0)], _section(TRUNCATED_NOTE)]
+    blocks = (head + body + tail)[:max_blocks]
+    return tuple(blocks)
+
+
+def reply_blocks(reply: Reply, max_blocks: int = MESSAGE_BLOCKS_MAX) -> list[Block]:
+    """The blocks of one message (followups are separate messages). Cached: content replies repeat a lot.
+
+    Callers get fresh copies: Slack clients and bolt may add keys to what they are given.
+    """
+    try:
+        hash(reply)
+    except TypeError:  # a reply built with unhashable parts (a list somewhere): render without the cache
+        return list(_blocks_cached.__wrapped__(reply, max_blocks))
+    cached = _blocks_cached(reply, max_blocks)
+    return [_copy(b) for b in cached]
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def fallback_text(reply: Reply) -> str:
+    """The message's notification text (shown where blocks are not), as mrkdwn without live mentions."""
+    if reply.title:
+        return truncate(escape(reply.title), FALLBACK_TEXT_MAX)
+    for section in reply.sections:
+        text = render(section.text, "slack") if section.text else ""
+        if not text and section.items:
+            text = render(section.items[0], "slack")
+        if text.strip():
+            return truncate(text, FALLBACK_TEXT_MAX)
+    return "re-bot"
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    """Keyword arguments for `chat.postMessage`, `ack` and `respond`: text + blocks, never unfurling links."""
+    return {
+        "text": fallback_text(reply),
+        "blocks": reply_blocks(reply),
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }

@@ -1,0 +1,115 @@
+"""The Slack platform for `re-bot run`: the bolt app served on the shared aiohttp server (HTTP mode) or over
+Socket Mode when `SLACK_APP_TOKEN` is set, plus the `Sender` the scheduler delivers through."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cli import StartupError
+from bot.config import Settings
+from bot.slack.app import build_app
+from bot.slack.members import MemberDirectory
+from bot.slack.sender import SlackSender
+from handlers import Services
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class SlackConfigError(StartupError):
+    """The operator's Slack settings do not work (bad token, bad URL): start-up stops with this message."""
+
+
+def api_base_url(url: str | None) -> str:
+    """`SLACK_API_URL` as slack_sdk wants it: ending in a slash (it appends method names)."""
+    url = (url or DEFAULT_API_URL).strip()
+    return url if url.endswith("/") else url + "/"
+
+
+def make_client(token: str, api_url: str | None = None) -> AsyncWebClient:
+    """A Web API client that waits out 429s (Retry-After) once and retries dropped connections."""
+    client = AsyncWebClient(token=token, base_url=api_base_url(api_url), timeout=10)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+    return client
+
+
+def _bad_request(status: int, error: str) -> web.Response:
+    return web.json_response({"error": error}, status=status)
+
+
+class SlackPlatform:
+    name = "slack"
+
+    def __init__(self, settings: Settings, services: Services, web_app: web.Application) -> None:
+        assert settings.slack_bot_token is not None
+        self.client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        self.sender = SlackSender(self.client)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        self.app, self.bot = build_app(
+            services,
+            self.client,
+            signing_secret=None if app_token else secret,
+            members=MemberDirectory(self.client),
+        )
+        self.socket: AsyncSocketModeHandler | None = None
+        self._verifier = SignatureVerifier(secret or "")
+        if app_token:
+            self.socket = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
+        else:
+            web_app.router.add_post(EVENTS_PATH, self.handle_http)
+
+    @property
+    def mode(self) -> str:
+        return "socket" if self.socket else "http"
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """Slack's requests into bolt. bolt checks signatures (401) and routes; we only keep junk from becoming a
+        500: a body bolt cannot even parse is 401 when unsigned and 400 when signed."""
+        raw = await request.read()
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _bad_request(400, "body is not UTF-8")
+        try:
+            bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+        except Exception:
+            if not self._verifier.is_valid_request(body, dict(request.headers)):
+                return _bad_request(401, "invalid request")
+            return _bad_request(400, "unreadable body")
+        try:
+            bolt_response = await self.app.async_dispatch(bolt_request)
+        except Exception:
+            log.exception("bolt failed on a request")
+            return _bad_request(400, "unprocessable request")
+        return await to_aiohttp_response(bolt_response)
+
+    async def start(self) -> None:
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            code = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
+            raise SlackConfigError(
+                f"re-bot: Slack refused SLACK_BOT_TOKEN ({code}). Copy the Bot User OAuth Token (xoxb-...) from "
+                "your app's OAuth & Permissions page."
+            ) from None
+        except Exception as exc:
+            raise SlackConfigError(f"re-bot: cannot reach the Slack Web API at {self.client.base_url}: {exc}") from None
+        log.warning("Slack: connected as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
+        if self.socket:
+            await self.socket.connect_async()
+
+    async def stop(self) -> None:
+        if self.socket:
+            await self.socket.close_async()

@@ -1,0 +1,191 @@
+"""A local fake of the Slack Web API, response_url and Socket Mode WebSocket, on 127.0.0.1 at an ephemeral port.
+
+It records every call, answers like Slack for the methods the bot uses, and can be told to fail a method (429 with
+Retry-After, 500, or an `ok: false` error code) a number of times. Also used by bench/slack_http.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+from slack_sdk.signature import SignatureVerifier
+
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+SIGNING_SECRET = "test-signing-secret"
+TEAM = "T0TEST"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    times: int = 1
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers by id
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # conversations.info answers by id
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # what arrived at response_url
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    socket_replies: asyncio.Queue | None = None
+    _runner: web.AppRunner | None = None
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _socket_ready: asyncio.Event | None = None
+    port: int = 0
+    _ts: int = 0
+
+    # -- control --------------------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.url}/response/{name}"
+
+    def fail(self, method: str, status: int = 200, error: str | None = None, retry_after: int | None = None,
+             times: int = 1) -> None:  # fmt: skip
+        self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def start(self) -> FakeSlack:
+        self.socket_replies = asyncio.Queue()
+        self._socket_ready = asyncio.Event()
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    # -- Web API --------------------------------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.text()
+        if request.content_type == "application/json":
+            args = json.loads(raw or "{}")
+        else:
+            args = dict(parse_qsl(raw))
+            for key in ("blocks", "view"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        args.update(dict(request.query))
+        self.calls.append(Call(method, args, dict(request.headers)))
+        queue = self.failures.get(method)
+        if queue:
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.pop(0)
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            if failure.status == 429:
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
+            if failure.status >= 500:
+                return web.Response(status=failure.status, text="upstream connect error", headers=headers)
+            return web.json_response({"ok": False, "error": failure.error or "unknown_error"}, headers=headers)
+        if request.headers.get("Authorization") not in (f"Bearer {BOT_TOKEN}", f"Bearer {APP_TOKEN}"):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "re-bot", "team_id": TEAM,
+                    "user_id": "UBOT", "bot_id": "BBOT"}  # fmt: skip
+        if method == "users.info":
+            user = self.users.get(args.get("user", ""))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "conversations.info":
+            channel = self.channels.get(args.get("channel", ""))
+            return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+        if method == "chat.postMessage":
+            self._ts += 1
+            channel = args.get("channel", "")
+            if channel.startswith(("U", "W")):
+                channel = "D" + channel[1:]  # Slack answers with the DM's id
+            return {"ok": True, "channel": channel, "ts": f"1700000000.{self._ts:06d}", "message": {}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": "1700000000.999999"}
+        if method == "views.publish":
+            return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + args.get("users", "X")[1:]}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+        return {"ok": True}
+
+    async def _response(self, request: web.Request) -> web.Response:
+        payload = await request.json()
+        self.responses.append({"name": request.match_info["name"], **payload})
+        queue = self.failures.get("response_url")
+        if queue:
+            queue.pop(0)
+            return web.Response(status=404, text="expired_url")
+        return web.Response(text="ok")
+
+    # -- Socket Mode ------------------------------------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+        assert self._socket_ready is not None
+        self._socket_ready.set()
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                assert self.socket_replies is not None
+                await self.socket_replies.put(json.loads(msg.data))
+        self._sockets.remove(ws)
+        return ws
+
+    async def send_envelope(self, envelope: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+        """Push one Socket Mode envelope to the connected app; return its acknowledgement."""
+        assert self._socket_ready is not None and self.socket_replies is not None
+        await asyncio.wait_for(self._socket_ready.wait(), timeout)
+        await self._sockets[-1].send_json(envelope)
+        while True:
+            reply = await asyncio.wait_for(self.socket_replies.get(), timeout)
+            if reply.get("envelope_id") == envelope["envelope_id"]:
+                return reply
+
+
+def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None,
+                   content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:  # fmt: skip
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, "Content-Type": content_type}
