@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import aiohttp
@@ -84,7 +83,7 @@ class SlackSender:
             resp = await self._client.chat_postMessage(channel=target, **message(reply))
         except SlackApiError as exc:
             raise classify(exc) from exc
-        except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise TransientDeliveryError(f"could not reach Slack: {exc!r}") from exc
         ts = resp.get("ts")
         channel = resp.get("channel") or target

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from fake_slack import TEAM
-from slack_harness import SlackServer, all_text, assert_valid_blocks, block_actions, fake, slack  # noqa: F401
+from slack_harness import SlackServer, all_text, assert_valid_blocks, block_actions
 
 from handlers import COMMANDS
 from handlers.rotation import rotation
@@ -221,8 +221,9 @@ async def test_another_prompt_button(slack: SlackServer):
 
 
 def _button_cases() -> list[tuple[str, str]]:
-    from handlers import ACTIONS
     from slack_harness import make_services
+
+    from handlers import ACTIONS
 
     content = make_services().content
     values = {

@@ -160,7 +160,7 @@ def block_actions(fake: FakeSlack, action_id: str, value: str, *, user: str = "U
                 "text": {"type": "plain_text", "text": "x"},
                 "action_ts": "1700000000.1",
             }
-        ],  # fmt: skip
+        ],
     }
     if view:
         payload["container"] = {"type": "view", "view_id": "V1"}
