@@ -158,8 +158,8 @@ def _copy(value: Any) -> Any:
 
 def fallback_text(reply: Reply) -> str:
     """The message's notification text (shown where blocks are not), as mrkdwn without live mentions."""
-    if reply.title:
-        return truncate(escape(reply.title), FALLBACK_TEXT_MAX)
+    if reply.title and reply.title.strip():
+        return truncate(escape(reply.title.strip()), FALLBACK_TEXT_MAX)
     for section in reply.sections:
         text = render(section.text, "slack") if section.text else ""
         if not text and section.items:
@@ -171,9 +171,8 @@ def fallback_text(reply: Reply) -> str:
 
 def message(reply: Reply) -> dict[str, Any]:
     """Keyword arguments for `chat.postMessage`, `ack` and `respond`: text + blocks, never unfurling links."""
-    return {
-        "text": fallback_text(reply),
-        "blocks": reply_blocks(reply),
-        "unfurl_links": False,
-        "unfurl_media": False,
-    }
+    payload: dict[str, Any] = {"text": fallback_text(reply), "unfurl_links": False, "unfurl_media": False}
+    blocks = reply_blocks(reply)
+    if blocks:  # Slack rejects an empty block list; the text alone is a valid message
+        payload["blocks"] = blocks
+    return payload

@@ -35,6 +35,7 @@ class Failure:
     error: str | None = None
     retry_after: int | None = None
     times: int = 1
+    skip: int = 0  # calls answered normally before this failure starts
 
 
 @dataclass
@@ -65,8 +66,8 @@ class FakeSlack:
         return f"{self.url}/response/{name}"
 
     def fail(self, method: str, status: int = 200, error: str | None = None, retry_after: int | None = None,
-             times: int = 1) -> None:  # fmt: skip
-        self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
+             times: int = 1, skip: int = 0) -> None:  # fmt: skip
+        self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times, skip))
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -107,7 +108,9 @@ class FakeSlack:
         args.update(dict(request.query))
         self.calls.append(Call(method, args, dict(request.headers)))
         queue = self.failures.get(method)
-        if queue:
+        if queue and queue[0].skip > 0:
+            queue[0].skip -= 1
+        elif queue:
             failure = queue[0]
             failure.times -= 1
             if failure.times <= 0:
