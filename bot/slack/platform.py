@@ -93,6 +93,11 @@ class SlackPlatform:
         except Exception:
             log.exception("bolt failed on a request")
             return _bad_request(400, "unprocessable request")
+        if bolt_response.status >= 500:
+            # bolt answers 500 when its built-in middleware trips over a signed body of the wrong shape (e.g. an
+            # event that is not an object). Our listeners never fail before ack, so this is the sender's fault.
+            log.warning("bolt could not process a signed request (HTTP %s); answering 400", bolt_response.status)
+            return _bad_request(400, "unprocessable request")
         return await to_aiohttp_response(bolt_response)
 
     async def start(self) -> None:
