@@ -6,9 +6,10 @@ decides what to answer; it only decides where the answer goes (HTTP response, re
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,25 @@ class SlackBot:
         self.services = services
         self.members = members
         self.clock = clock or services.clock
+        self._background: set[asyncio.Task[None]] = set()
+
+    def after_ack(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        """Run `work` after the listener returns, so Slack gets its ack (and the answer) at once. Tracked, so
+        `drain` can let it finish at shutdown, and logged, so a failure is never silent."""
+
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("%s failed", what)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout)
 
     async def invocation(self, command: str, text: str, user: str, channel: str, team: str | None) -> Invocation:
         spec = COMMANDS.get(command.lower())
@@ -80,6 +100,10 @@ class SlackBot:
             log.exception("slash command /%s failed", name)
             await ack(text=SORRY, response_type="ephemeral")
             return
+        if reply.followups:
+            self.after_ack(self._followups(respond, reply), f"followups of /{name}")
+
+    async def _followups(self, respond: AsyncRespond, reply: Reply) -> None:
         for followup in reply.followups:
             await self._respond(respond, followup, public=not reply.ephemeral)
 
@@ -89,10 +113,7 @@ class SlackBot:
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        try:
-            await self._run_action(body, action, respond, client)
-        except Exception:
-            log.exception("button %s failed", action.get("action_id"))
+        self.after_ack(self._run_action(body, action, respond, client), f"button {action.get('action_id')}")
 
     async def _run_action(
         self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -153,10 +174,8 @@ class SlackBot:
     async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        try:
-            await self.publish_home(client, _text(event.get("user")), context.get("team_id"))
-        except Exception:
-            log.exception("publishing App Home for %s failed", event.get("user"))
+        user = _text(event.get("user"))
+        self.after_ack(self.publish_home(client, user, context.get("team_id")), f"App Home for {user}")
 
     async def home_view(self, user: str, team: str | None, notice: Reply | None = None) -> dict[str, Any]:
         blocks: list[dict[str, Any]] = []
@@ -198,6 +217,9 @@ def build_app(
         client=client,
         signing_secret=signing_secret or "",
         request_verification_enabled=bool(signing_secret),
+        # Answer as soon as the listener returns, instead of bolt polling every 10 ms for the ack; listeners hand
+        # anything slow to `SlackBot.after_ack`.
+        process_before_response=True,
         oauth_settings=None,
         name="re-bot",
     )

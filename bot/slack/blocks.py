@@ -135,25 +135,14 @@ def _blocks_cached(reply: Reply, max_blocks: int) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def reply_blocks(reply: Reply, max_blocks: int = MESSAGE_BLOCKS_MAX) -> list[Block]:
-    """The blocks of one message (followups are separate messages). Cached: content replies repeat a lot.
-
-    Callers get fresh copies: Slack clients and bolt may add keys to what they are given.
-    """
+def reply_blocks(reply: Reply, max_blocks: int = MESSAGE_BLOCKS_MAX) -> list[dict[str, Any]]:
+    """The blocks of one message (followups are separate messages). Cached, as content replies repeat a lot: the
+    block dicts are shared between calls, so callers must not change them (bolt and slack_sdk only read them)."""
     try:
         hash(reply)
     except TypeError:  # a reply built with unhashable parts (a list somewhere): render without the cache
         return list(_blocks_cached.__wrapped__(reply, max_blocks))
-    cached = _blocks_cached(reply, max_blocks)
-    return [_copy(b) for b in cached]
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
+    return list(_blocks_cached(reply, max_blocks))
 
 
 def fallback_text(reply: Reply) -> str:

@@ -118,3 +118,4 @@ class SlackPlatform:
     async def stop(self) -> None:
         if self.socket:
             await self.socket.close_async()
+        await self.bot.drain()

@@ -118,11 +118,15 @@ def test_fallback_text_is_escaped_and_short():
     assert message(Reply(command="x"))["text"]
 
 
-def test_cached_blocks_are_fresh_copies():
-    reply = Reply(command="x", title="t", sections=(Section(text="a"),))
+def test_rendering_is_cached_and_never_mutated_by_sending():
+    from copy import deepcopy
+
+    reply = Reply(command="x", title="t", sections=(Section(text="a"),), buttons=(Button("b", "faq.show", "phd"),))
     first = reply_blocks(reply)
-    first[0]["text"]["text"] = "changed"
-    assert reply_blocks(reply)[0]["text"]["text"] == "t"
+    snapshot = deepcopy(first)
+    message(reply)  # what bolt's ack and chat.postMessage are given
+    assert reply_blocks(reply) == snapshot
+    assert reply_blocks(reply) is not first  # each caller gets its own list to extend
 
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=4000)

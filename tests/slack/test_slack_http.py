@@ -289,3 +289,15 @@ async def test_home_button_republishes_home_with_the_result(slack: SlackServer):
     assert_valid_blocks(blocks, max_blocks=100)
     assert papers[1].title in all_text(blocks[:8])
     assert not slack.fake.responses
+
+
+async def test_sending_never_mutates_the_cached_blocks(slack: SlackServer):
+    from bot.slack.blocks import _blocks_cached, reply_blocks
+    from handlers import Invocation, dispatch
+
+    _, first = await slack.command("/re-faq", "phd")
+    _, second = await slack.command("/re-faq", "phd")
+    reply = dispatch(Invocation("re-faq", "phd"), slack.platform.bot.services)
+    await slack.platform.sender.send("C1", reply, kind="channel-post", nonce="n")
+    fresh = list(_blocks_cached.__wrapped__(reply, 50))
+    assert first["blocks"] == second["blocks"] == reply_blocks(reply) == fresh
