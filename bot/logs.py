@@ -126,17 +126,35 @@ class TextFormatter(logging.Formatter):
 _HANDLER_NAME = "re-bot"
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time of each record (it may be replaced after start-up)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 def configure_logging(
     log_format: str = "text", level: int | str = logging.INFO, secrets: Iterable[str] = (), stream: TextIO | None = None
 ) -> logging.Handler:
-    """Replace the root logger's handlers with one stderr handler in the chosen format, redacting secrets."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Install (or replace) re-bot's handler on the root logger: standard error, the chosen format, secrets redacted.
+
+    Handlers others installed (pytest's capture, an embedding application's) are left alone."""
+    handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(RedactingFilter(Redactor(secrets)))
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if old.get_name() == _HANDLER_NAME:
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries chatty at INFO (every /healthz probe, every gateway event) only speak up on WARNING, unless DEBUG.
