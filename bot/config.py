@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     log_format: LogFormat = Field("text", validation_alias="RE_BOT_LOG_FORMAT")
     log_level: str | None = Field(None, validation_alias="RE_BOT_LOG_LEVEL")  # None: INFO for `run`, else WARNING
     catchup_hours: float = Field(3.0, ge=0, le=24 * 7, validation_alias="RE_BOT_CATCHUP_HOURS")
-    shutdown_timeout: float = Field(25.0, gt=0, le=3600, validation_alias="RE_BOT_SHUTDOWN_TIMEOUT")
+    # Below `docker stop`'s 10 s before SIGKILL; raise both together (compose: stop_grace_period).
+    shutdown_timeout: float = Field(8.0, gt=0, le=3600, validation_alias="RE_BOT_SHUTDOWN_TIMEOUT")
 
     @field_validator("slack_bot_token")
     @classmethod
