@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot.config import PLATFORM_VARIABLES, Settings, config_problems
+from bot.config import PLATFORM_VARIABLES, Settings, config_problems, secrets_in_environment
 from bot.console import ConsoleSession
 from bot.logs import configure_logging
 from content import ContentError
@@ -176,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    configure_logging("text", logging.WARNING)  # until the settings say otherwise (see _settings)
+    # Until the settings say otherwise (see _settings); the secrets already in the environment are redacted even
+    # if the settings never load.
+    configure_logging("text", logging.WARNING, secrets_in_environment(os.environ))
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
@@ -187,3 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception:
+        # Through the logging handler, so the traceback is redacted like every log line (a library's exception
+        # message can carry a token); Python's default hook would print it as is.
+        log.critical("re-bot stopped on an unexpected error", exc_info=True)
+        return 1

@@ -261,6 +261,16 @@ class Settings(BaseSettings):
         return ", ".join(on) if on else "none: `re-bot run` runs the console platform"
 
 
+SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DISCORD_TOKEN")
+
+
+def secrets_in_environment(environ: Mapping[str, str]) -> list[str]:
+    """The secret values set in `environ` (before, or without, a valid `Settings`), for the log redactor."""
+    values = [environ[name].strip() for name in SECRET_VARIABLES if environ.get(name, "").strip()]
+    password = _url_password(environ.get("RE_BOT_DATABASE_URL", ""))
+    return [v for v in [*values, password or ""] if len(v) >= 4]
+
+
 def _url_password(url: str) -> str | None:
     try:
         return urlsplit(url).password

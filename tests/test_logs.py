@@ -154,3 +154,18 @@ def test_configure_logging_keeps_other_handlers_and_replaces_its_own():
     ours = [h for h in root.handlers if h.get_name() == "re-bot"]
     assert len(ours) == 1
     assert [h for h in root.handlers if h.get_name() != "re-bot"] == before
+
+
+def test_a_crash_is_logged_redacted_not_printed_raw(monkeypatch, capsys):
+    import bot.cli
+
+    def crash(args):
+        raise RuntimeError(f"invalid_auth for token {BOT_TOKEN} and secret {SIGNING_SECRET}")
+
+    monkeypatch.setattr(bot.cli, "cmd_content_check", crash)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    assert bot.cli.main(["content", "check"]) == 1
+    _, err = capsys.readouterr()
+    assert "RuntimeError: invalid_auth for token xoxb-" + REDACTED in err
+    assert BOT_TOKEN not in err
+    assert SIGNING_SECRET not in err  # not token-shaped: redacted because the environment holds it
