@@ -28,7 +28,8 @@ _TOKEN_PATTERNS = [
     (re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+"), lambda m: f"{m.group(1)}-{REDACTED}"),
     # Discord bot token: base64 user id . base64 timestamp . HMAC (also matches JWT-like strings, which is fine).
     (re.compile(r"\b[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{25,}"), lambda m: REDACTED),
-    (re.compile(r"\b(Bot|Bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), lambda m: f"{m.group(1)} {REDACTED}"),
+    # Authorization header values; 20+ characters so "Bot disconnected" stays readable.
+    (re.compile(r"\b(Bot|Bearer)\s+[A-Za-z0-9._~+/=-]{20,}"), lambda m: f"{m.group(1)} {REDACTED}"),
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@"), lambda m: f"{m.group(1)}***@"),
 ]
 

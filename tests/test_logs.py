@@ -7,6 +7,8 @@ import json
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.console import ConsoleSession
 from bot.logs import REDACTED, Redactor, configure_logging, log_delivery
@@ -117,14 +119,14 @@ def test_tokens_are_redacted_everywhere(captured, fmt):
     log.info("token %s and %s", BOT_TOKEN, APP_TOKEN)
     log.info("discord says %s", DISCORD_TOKEN, extra={"headers": {"Authorization": f"Bot {DISCORD_TOKEN}"}})
     log.info("user token %s, signing secret %s", USER_TOKEN, SIGNING_SECRET)
-    log.info("header Authorization: Bearer %s", "abcdefghijklmnop123")
+    log.info("header Authorization: Bearer %s", "abcdefghijklmnop12345")
     log.info("db %s", "postgresql+psycopg://re_bot:hunter2hunter2@db/re_bot")
     try:
         raise RuntimeError(f"auth failed for {BOT_TOKEN}")
     except RuntimeError:
         log.exception("while calling Slack with %s", SIGNING_SECRET)
     out = stream.getvalue()
-    for secret in (*ALL_SECRETS, "abcdefghijklmnop123", "hunter2hunter2"):
+    for secret in (*ALL_SECRETS, "abcdefghijklmnop12345", "hunter2hunter2"):
         assert secret not in out
     assert "xoxb-" + REDACTED in out  # the kind of token stays visible for debugging
     assert "postgresql+psycopg://re_bot:***@db/re_bot" in out
@@ -133,8 +135,13 @@ def test_tokens_are_redacted_everywhere(captured, fmt):
 
 def test_redactor_leaves_ordinary_text_alone():
     redact = Redactor(secrets=[SIGNING_SECRET])
-    text = "/re-faq phd delivered to U123 in C456 at 2025-01-06T09:00:00+00:00 (schedule 42, attempt 2)"
-    assert redact(text) == text
+    for text in (
+        "/re-faq phd delivered to U123 in C456 at 2025-01-06T09:00:00+00:00 (schedule 42, attempt 2)",
+        "Bot disconnected from the gateway; reconnecting",
+        'File "/opt/re-bot/lib/python3.11/site-packages/discord/http.py", line 745, in request',
+        "sqlite:////data/re-bot.db",
+    ):
+        assert redact(text) == text
 
 
 def test_library_loggers_are_redacted_too(captured):
@@ -169,3 +176,22 @@ def test_a_crash_is_logged_redacted_not_printed_raw(monkeypatch, capsys):
     assert "RuntimeError: invalid_auth for token xoxb-" + REDACTED in err
     assert BOT_TOKEN not in err
     assert SIGNING_SECRET not in err  # not token-shaped: redacted because the environment holds it
+
+
+@given(
+    prefix=st.sampled_from(["xoxb-", "xoxp-", "xapp-", "xoxa-", "xoxr-"]),
+    body=st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=8, max_size=60),
+    before=st.text(max_size=30),
+    after=st.text(max_size=30),
+)
+def test_any_slack_token_shape_is_redacted(prefix, body, before, after):
+    token = prefix + body
+    redacted = Redactor()(f"{before} {token} {after}")
+    assert token not in redacted
+
+
+@given(
+    secret=st.text(min_size=4, max_size=40).filter(lambda s: s.strip() and s not in REDACTED), text=st.text(max_size=40)
+)
+def test_configured_secrets_are_redacted_whatever_they_look_like(secret, text):
+    assert secret not in Redactor([secret])(text + secret + text)
