@@ -17,9 +17,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.observed import dispatch, run_action
 from bot.slack.blocks import HOME_BLOCKS_MAX, action_name, message, reply_blocks
+from bot.slack.client import configure
 from bot.slack.members import MemberDirectory
-from handlers import COMMANDS, Invocation, Reply, Services, dispatch, run_action
+from handlers import COMMANDS, Invocation, Reply, Services
 
 log = logging.getLogger(__name__)
 
@@ -204,17 +206,17 @@ class SlackBot:
 
 def build_app(
     services: Services,
-    client: AsyncWebClient,
     *,
+    token: str,
     signing_secret: str | None,
+    api_url: str | None = None,
     members: MemberDirectory | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> tuple[AsyncApp, SlackBot]:
     """A bolt app answering every registered command and action. With no signing secret (Socket Mode), requests are
     not signature-checked: they arrive over the app's own authenticated WebSocket."""
-    bot = SlackBot(services, members or MemberDirectory(client), clock)
     app = AsyncApp(
-        client=client,
+        token=token,
         signing_secret=signing_secret or "",
         request_verification_enabled=bool(signing_secret),
         # Answer as soon as the listener returns, instead of bolt polling every 10 ms for the ack; listeners hand
@@ -223,6 +225,8 @@ def build_app(
         oauth_settings=None,
         name="re-bot",
     )
+    configure(app.client, api_url)  # bolt's own client, so listeners' `client` and the Sender share one setup
+    bot = SlackBot(services, members or MemberDirectory(app.client), clock)
     app.command(re.compile(r"^/.+"))(bot.on_command)
     app.action(re.compile(r".+"))(bot.on_action)
     app.event("app_home_opened")(bot.on_home_opened)

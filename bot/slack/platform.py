@@ -10,38 +10,21 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli import StartupError
 from bot.config import Settings
 from bot.slack.app import build_app
-from bot.slack.members import MemberDirectory
 from bot.slack.sender import SlackSender
 from handlers import Services
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-DEFAULT_API_URL = "https://slack.com/api/"
 
 
 class SlackConfigError(StartupError):
-    """The operator's Slack settings do not work (bad token, bad URL): start-up stops with this message."""
-
-
-def api_base_url(url: str | None) -> str:
-    """`SLACK_API_URL` as slack_sdk wants it: ending in a slash (it appends method names)."""
-    url = (url or DEFAULT_API_URL).strip()
-    return url if url.endswith("/") else url + "/"
-
-
-def make_client(token: str, api_url: str | None = None) -> AsyncWebClient:
-    """A Web API client that waits out 429s (Retry-After) once and retries dropped connections."""
-    client = AsyncWebClient(token=token, base_url=api_base_url(api_url), timeout=10)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
-    return client
+    """The operator's Slack settings do not work (bad token, unreachable API): start-up stops with this message."""
 
 
 def _bad_request(status: int, error: str) -> web.Response:
@@ -50,19 +33,20 @@ def _bad_request(status: int, error: str) -> web.Response:
 
 class SlackPlatform:
     name = "slack"
+    ready = False  # True once auth.test passed (and, in Socket Mode, the socket is open)
 
     def __init__(self, settings: Settings, services: Services, web_app: web.Application) -> None:
         assert settings.slack_bot_token is not None
-        self.client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        self.sender = SlackSender(self.client)
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
         self.app, self.bot = build_app(
             services,
-            self.client,
+            token=settings.slack_bot_token.get_secret_value(),
             signing_secret=None if app_token else secret,
-            members=MemberDirectory(self.client),
+            api_url=settings.slack_api_url,
         )
+        self.client = self.app.client
+        self.sender = SlackSender(self.client)
         self.socket: AsyncSocketModeHandler | None = None
         self._verifier = SignatureVerifier(secret or "")
         if app_token:
@@ -114,8 +98,10 @@ class SlackPlatform:
         log.warning("Slack: connected as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
         if self.socket:
             await self.socket.connect_async()
+        self.ready = True
 
     async def stop(self) -> None:
+        self.ready = False
         if self.socket:
             await self.socket.close_async()
         await self.bot.drain()

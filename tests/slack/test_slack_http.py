@@ -301,3 +301,19 @@ async def test_sending_never_mutates_the_cached_blocks(slack: SlackServer):
     await slack.platform.sender.send("C1", reply, kind="channel-post", nonce="n")
     fresh = list(_blocks_cached.__wrapped__(reply, 50))
     assert first["blocks"] == second["blocks"] == reply_blocks(reply) == fresh
+
+
+async def test_commands_and_buttons_are_counted_in_metrics(slack: SlackServer):
+    from bot.metrics import REGISTRY
+
+    def count(command: str) -> float:
+        labels = {"platform": "slack", "command": command, "outcome": "ok"}
+        return REGISTRY.get_sample_value("re_bot_commands_total", labels) or 0.0
+
+    before_cmd, before_button = count("re-faq"), count("button:faq.show")
+    await slack.command("/re-faq", "phd")
+    await slack.press("faq.show#0", "phd")
+    await slack.responses()
+    assert count("re-faq") == before_cmd + 1
+    assert count("button:faq.show") == before_button + 1
+    assert slack.platform.ready

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.delivery import PermanentDeliveryError, Sender, TransientDeliveryError
-from bot.slack.platform import make_client
+from bot.slack.client import make_client
 from bot.slack.sender import SlackSender, classify
 from handlers import Reply, Section
 from handlers.papers import paper_reply
@@ -129,3 +129,23 @@ def test_retry_after_header_is_read():
     error = classify(SlackApiError("rate limited", response))
     assert isinstance(error, TransientDeliveryError)
     assert error.retry_after == 30.0
+
+
+async def test_long_retry_after_goes_back_to_the_dispatcher_at_once(slack: SlackServer):
+    slack.fake.fail("chat.postMessage", status=429, retry_after=120)
+    with pytest.raises(TransientDeliveryError) as caught:
+        await slack.platform.sender.send("C1", _paper(), kind="channel-post", nonce="n")
+    assert caught.value.retry_after == 120
+    assert len(slack.fake.calls_to("chat.postMessage")) == 1, "not slept through inside the sender"
+
+
+async def test_rate_limit_waits_are_counted(slack: SlackServer):
+    from bot.metrics import REGISTRY
+
+    def waits() -> float:
+        return REGISTRY.get_sample_value("re_bot_rate_limit_waits_total", {"platform": "slack"}) or 0.0
+
+    before = waits()
+    slack.fake.fail("chat.postMessage", status=429, retry_after=0)
+    await slack.platform.sender.send("C1", _paper(), kind="channel-post", nonce="n")
+    assert waits() == before + 1
