@@ -15,6 +15,11 @@ COMMAND = "re-faq"
 BUTTON_LABEL = 60  # fits Slack (75) and Discord (80) button labels with room to spare
 
 
+def topic_button(entry: FaqEntry) -> Button:
+    """A button that shows a topic's answer, labelled with its title."""
+    return Button(shorten(entry.title, BUTTON_LABEL), "faq.show", entry.id)
+
+
 def answer(entry: FaqEntry, services: Services) -> Reply:
     context = []
     if entry.see_also:
@@ -74,7 +79,7 @@ def _suggest(query: str, suggestions: tuple[str, ...], services: Services) -> Re
                 items=tuple(f"`/re-faq {t}`: {faqs[t].title}" for t in suggestions),
             ),
         ),
-        buttons=tuple(Button(shorten(faqs[t].title, BUTTON_LABEL), "faq.show", t) for t in suggestions),
+        buttons=tuple(topic_button(faqs[t]) for t in suggestions),
         suggestions=suggestions,
     )
 
@@ -103,10 +108,7 @@ def faq(inv: Invocation, services: Services) -> Reply:
     return replace(
         reply,
         context=(f"Not quite what you asked? Try {others}", *reply.context),
-        buttons=(
-            *reply.buttons,
-            *(Button(shorten(faqs[t].title, BUTTON_LABEL), "faq.show", t) for t in match.alternatives),
-        ),
+        buttons=(*reply.buttons, *(topic_button(faqs[t]) for t in match.alternatives)),
     )
 
 
