@@ -150,3 +150,12 @@ def test_any_reply_renders_within_limits(title, sections, context, buttons, shar
     if blocks:
         assert_valid_blocks(blocks)
     assert len(message(reply)["text"]) <= 3000
+
+
+def test_only_web_and_mail_links_become_slack_links():
+    from bot.markup import render
+
+    assert render("[x](!channel)", "slack") == "x"  # would be <!channel|x>: a live @channel
+    assert render("[x](slack://open)", "slack") == "x"
+    assert render("[x](https://example.com)", "slack") == "<https://example.com|x>"
+    assert render("[m](mailto:a@example.com)", "slack") == "<mailto:a@example.com|m>"
