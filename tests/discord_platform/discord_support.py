@@ -127,8 +127,9 @@ def press(
     permissions: int = MEMBER_PERMISSIONS,
 ) -> dict[str, Any]:
     """A MESSAGE_COMPONENT interaction: a button with `custom_id` pressed on `message`."""
-    payload = _base(3, {"custom_id": custom_id, "component_type": 2}, user_id=user_id, guild=guild,
-                    permissions=permissions)  # fmt: skip
+    payload = _base(
+        3, {"custom_id": custom_id, "component_type": 2}, user_id=user_id, guild=guild, permissions=permissions
+    )
     msg = message or {
         "embeds": [{"type": "rich", "title": "Earlier answer", "description": "Text"}],
         "components": [{"type": 1, "components": [{"type": 2, "style": 1, "label": "Button", "custom_id": custom_id}]}],

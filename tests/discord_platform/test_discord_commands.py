@@ -242,8 +242,9 @@ async def test_subscribe_is_refused_to_members_who_cannot_manage_the_channel(ech
 
 
 async def test_subscribe_by_a_channel_manager_reaches_the_handler(echo_client, echo_handlers, fake_discord):
-    payload = slash("re-subscribe", {"time": "08:30", "zone": "Asia/Kolkata", "days": "weekdays"},
-                    permissions=MANAGE_CHANNELS)  # fmt: skip
+    payload = slash(
+        "re-subscribe", {"time": "08:30", "zone": "Asia/Kolkata", "days": "weekdays"}, permissions=MANAGE_CHANNELS
+    )
     await feed(echo_client, payload)
     inv = echo_handlers[-1]
     assert inv.can_manage_channel
