@@ -31,3 +31,30 @@ async def client(fake_discord):
         yield bot
     finally:
         await bot.close()
+
+
+@pytest.fixture
+def fake_discord_thread():
+    """The fake API on its own event loop in a thread, for code that runs `asyncio.run` itself (the CLI)."""
+    import asyncio
+    import threading
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def make() -> FakeDiscord:
+        made = FakeDiscord()
+        await made.start()
+        return made
+
+    fake = asyncio.run_coroutine_threadsafe(make(), loop).result(10)
+    saved = discord.http.Route.BASE
+    try:
+        yield fake
+    finally:
+        discord.http.Route.BASE = saved
+        asyncio.run_coroutine_threadsafe(fake.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

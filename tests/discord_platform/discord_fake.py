@@ -30,6 +30,8 @@ class Recorded:
     query: dict[str, str]
     json: Any
     headers: dict[str, str]
+    status: int = 0
+    response: Any = None  # the JSON the fake answered
 
 
 @dataclass
@@ -175,8 +177,11 @@ class FakeDiscord:
             body = None
         path = request.path.removeprefix(API_PREFIX)
         recorded = Recorded(request.method, path, dict(request.query), body, dict(request.headers))
+        response = self._answer(recorded)
+        recorded.status = response.status
+        recorded.response = json.loads(response.body) if isinstance(response.body, bytes) else None
         try:
-            return self._answer(recorded)
+            return response
         finally:
             async with self._changed:
                 self.requests.append(recorded)

@@ -75,9 +75,9 @@ async def test_followups_go_to_a_thread_on_the_post(sender, fake_discord):
     await sender.send(str(CHANNEL), reply, kind="channel-post", nonce="sub-2@d")
     (thread,) = fake_discord.calls("POST", rf"/channels/{CHANNEL}/messages/\d+/threads")
     assert thread.json["name"] == "Paper of the day"
-    thread_id = thread.path.split("/")[2]
+    thread_id = thread.response["id"]
     posts = fake_discord.calls("POST", r"/channels/\d+/messages")
-    assert [p.path.split("/")[2] for p in posts] == [str(CHANNEL), thread_id] or posts[1].path != posts[0].path
+    assert [p.path for p in posts] == [f"/channels/{CHANNEL}/messages", f"/channels/{thread_id}/messages"]
     assert posts[1].json["embeds"][0]["title"] == "Study prompts"
     assert posts[0].json["nonce"] != posts[1].json["nonce"]
 
