@@ -151,7 +151,9 @@ async def share_message(interaction: discord.Interaction) -> None:
     source = interaction.message
     if source is None or not source.embeds:
         await interaction.response.send_message(
-            "There is nothing to share here any more. Run the command again.", ephemeral=True
+            "There is nothing to share here any more. Run the command again.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
         return
     buttons = []
