@@ -25,8 +25,11 @@ NO_MENTIONS = discord.AllowedMentions.none()
 SHARE = Button("Share in channel", "share", "", "primary")
 # Answers worth showing the channel; the rest (reminders, subscriptions, errors) are personal or administrative.
 SHAREABLE = frozenset({"re-faq", "re-paper", "re-prompt", "re-progress"})
-_STYLES = {"default": discord.ButtonStyle.secondary, "primary": discord.ButtonStyle.primary}
-_STYLES["danger"] = discord.ButtonStyle.danger
+_STYLES = {
+    "default": discord.ButtonStyle.secondary,
+    "primary": discord.ButtonStyle.primary,
+    "danger": discord.ButtonStyle.danger,
+}
 
 
 def services_of(interaction: discord.Interaction) -> Services:
