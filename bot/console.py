@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bot.markup import render
-from handlers import Invocation, Reply, Services, dispatch, run_action
+from bot.observed import dispatch, run_action
+from handlers import Invocation, Reply, Services
 
 WIDTH = 88
 DEFAULT_USER = "U-console"

@@ -92,9 +92,18 @@ def faq(inv: Invocation, services: Services) -> Reply:
     if entry is not None:
         return answer(entry, services)
     match = services.matcher.match(query)
-    if match.topic is not None:
-        return answer(services.content.faqs[match.topic], services)
-    return _suggest(query, match.suggestions, services)
+    if match.topic is None:
+        return _suggest(query, match.suggestions, services)
+    reply = answer(services.content.faqs[match.topic], services)
+    if not match.alternatives:
+        return reply
+    faqs = services.content.faqs
+    others = " · ".join(f"`/re-faq {t}`" for t in match.alternatives)
+    return replace(
+        reply,
+        context=(f"Not quite what you asked? Try {others}", *reply.context),
+        buttons=(*reply.buttons, *(Button(faqs[t].title[:75], "faq.show", t) for t in match.alternatives)),
+    )
 
 
 @action("faq.show")
