@@ -6,12 +6,15 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 
+from bot import metrics
 from bot.discord_platform.api import use_api_base
 from bot.discord_platform.commands import ReBotTree, add_commands
 from bot.discord_platform.interactions import NO_MENTIONS, ActionButton
 from bot.discord_platform.sender import DiscordSender
+from bot.runtime import InFlight
 from handlers import Services
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,23 @@ def intents() -> discord.Intents:
     return discord.Intents.default()
 
 
+def _rate_limit_trace() -> aiohttp.TraceConfig:
+    """Counts the 429s discord.py is about to sleep through (it handles them itself) in the shared metrics."""
+
+    async def on_request_end(session: Any, context: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        if params.response.status == 429:
+            headers = params.response.headers
+            try:
+                seconds = float(headers.get("X-RateLimit-Reset-After") or headers.get("Retry-After") or 0)
+            except ValueError:
+                seconds = 0.0
+            metrics.observe_rate_limit("discord", seconds)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_request_end)
+    return trace
+
+
 class ReBotClient(discord.AutoShardedClient):
     """Shards when Discord asks; every message it sends mentions nobody unless a caller says otherwise."""
 
@@ -33,8 +53,10 @@ class ReBotClient(discord.AutoShardedClient):
         options.setdefault("intents", intents())
         options.setdefault("allowed_mentions", NO_MENTIONS)
         options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
+        options.setdefault("http_trace", _rate_limit_trace())
         super().__init__(**options)
         self.services = services
+        self.inflight = InFlight()  # interactions being answered; shutdown waits for them
         self.tree = ReBotTree(self)
         self.command_names = add_commands(self.tree)
 
@@ -66,7 +88,14 @@ class DiscordPlatform:
         self._task = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
         self._task.add_done_callback(_report)
 
+    @property
+    def ready(self) -> bool:
+        """Connected: every shard has received READY and the client has not been closed."""
+        return self.client.is_ready() and not self.client.is_closed()
+
     async def stop(self) -> None:
+        # Answer the interactions already being handled; later ones are told to try again (see `working`).
+        await self.client.inflight.drain()
         await self.client.close()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)

@@ -6,14 +6,18 @@ button works on any message, whenever it was sent, after any number of restarts:
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.discord_platform.render import BUTTON_LABEL, CUSTOM_ID_PREFIX, DiscordMessage, button_id, render_all
-from handlers import Invocation, Reply, Services, dispatch, run_action
+from bot.observed import dispatch, run_action
+from bot.runtime import InFlight, ShuttingDown
+from handlers import Invocation, Reply, Services
 from handlers.types import Button
 
 if TYPE_CHECKING:
@@ -30,6 +34,9 @@ _STYLES = {
     "primary": discord.ButtonStyle.primary,
     "danger": discord.ButtonStyle.danger,
 }
+
+
+RESTARTING = "re-bot is restarting; please try again in a minute."
 
 
 def services_of(interaction: discord.Interaction) -> Services:
@@ -128,9 +135,27 @@ async def respond(interaction: discord.Interaction, reply: Reply, *, edit: bool 
         await interaction.followup.send(**message_kwargs(message), ephemeral=reply.ephemeral)
 
 
+@contextlib.asynccontextmanager
+async def working(interaction: discord.Interaction) -> AsyncIterator[bool]:
+    """Counts the interaction as in-flight work, so shutdown waits for its answer. Yields False once shutdown has
+    begun: the member is told to try again (another replica, or this one after the restart, will answer)."""
+    inflight: InFlight | None = getattr(interaction.client, "inflight", None)
+    if inflight is None:
+        yield True
+        return
+    try:
+        async with inflight.track():
+            yield True
+    except ShuttingDown:
+        await interaction.response.send_message(RESTARTING, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        yield False
+
+
 async def run_command(interaction: discord.Interaction, command: str, text: str = "") -> None:
-    reply = dispatch(invocation(interaction, command, text), services_of(interaction))
-    await respond(interaction, reply)
+    async with working(interaction) as accepted:
+        if accepted:
+            reply = dispatch(invocation(interaction, command, text), services_of(interaction))
+            await respond(interaction, reply)
 
 
 def _command_of(action: str) -> str:
@@ -138,15 +163,18 @@ def _command_of(action: str) -> str:
 
 
 async def on_button(interaction: discord.Interaction, action: str, value: str) -> None:
-    if action == SHARE.action:
-        await share_message(interaction)
-        return
-    reply = run_action(action, value, invocation(interaction, _command_of(action)), services_of(interaction))
-    source = interaction.message
-    # A private answer is replaced in place ("Another paper" turns the page); a button on a public post or a DM
-    # answers the member who pressed it, leaving the post as everyone else sees it.
-    edit = reply.ephemeral and source is not None and source.flags.ephemeral
-    await respond(interaction, reply, edit=edit)
+    async with working(interaction) as accepted:
+        if not accepted:
+            return
+        if action == SHARE.action:
+            await share_message(interaction)
+            return
+        reply = run_action(action, value, invocation(interaction, _command_of(action)), services_of(interaction))
+        source = interaction.message
+        # A private answer is replaced in place ("Another paper" turns the page); a button on a public post or a DM
+        # answers the member who pressed it, leaving the post as everyone else sees it.
+        edit = reply.ephemeral and source is not None and source.flags.ephemeral
+        await respond(interaction, reply, edit=edit)
 
 
 async def share_message(interaction: discord.Interaction) -> None:
