@@ -51,7 +51,8 @@ def render_reply(reply: Reply) -> str:
     for line in small:
         out.append(_wrap(render(line, "plain"), "  "))
     if reply.buttons:
-        out.append("  " + "  ".join(f"[{b.label}]" for b in reply.buttons))
+        out.append(textwrap.fill("  ".join(f"[{b.label}]" for b in reply.buttons), WIDTH, initial_indent="  ",
+                                 subsequent_indent="  ", break_long_words=False, break_on_hyphens=False))  # fmt: skip
     for followup in reply.followups:
         out += ["", "  ↳ " + render_reply(followup).replace("\n", "\n    ")]
     return "\n".join(out).rstrip() + "\n"

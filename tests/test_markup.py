@@ -29,3 +29,12 @@ def test_ordered_lists_keep_numbers() -> None:
 def test_quote_neutralises_mentions_and_markup() -> None:
     q = quote("@here <@U1> **x** " + "y" * 200, limit=40)
     assert "@here" not in q and "<@" not in q and "**" not in q and q.endswith("…")
+
+
+def test_shorten_cuts_at_a_word_boundary() -> None:
+    from handlers.safe_text import shorten
+
+    assert shorten("short", 10) == "short"
+    assert shorten("ML researcher or data scientist vs ML engineer: what's the difference", 40) == (
+        "ML researcher or data scientist vs ML…"
+    )
