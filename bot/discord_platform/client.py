@@ -57,6 +57,7 @@ class ReBotClient(discord.AutoShardedClient):
         super().__init__(**options)
         self.services = services
         self.inflight = InFlight()  # interactions being answered; shutdown waits for them
+        self.sender = DiscordSender(self)  # one per client, so its DM channel cache is shared
         self.tree = ReBotTree(self)
         self.command_names = add_commands(self.tree)
 
@@ -73,7 +74,7 @@ class DiscordPlatform:
     def __init__(self, token: str, services: Services, api_url: str | None = None) -> None:
         use_api_base(api_url)
         self.client = ReBotClient(services)
-        self.sender = DiscordSender(self.client)
+        self.sender = self.client.sender
         self._token = token
         self._task: asyncio.Task[None] | None = None
 

@@ -19,6 +19,7 @@ from discord import app_commands
 from rapidfuzz import fuzz, process
 
 from bot.discord_platform.interactions import invocation, run_command, services_of
+from bot.discord_platform.reminders import check_dms
 from content.schema import AREAS
 from handlers import COMMANDS, Services
 from handlers.prompts import KINDS, PROMPT_AREAS
@@ -161,14 +162,20 @@ TIME = "Local time, e.g. 09:00, 18:30 or 9am"
 ZONE = "Your IANA time zone, e.g. Europe/Berlin (asked once, then remembered)"
 
 
+async def _set_reminder(interaction: discord.Interaction, text: str) -> None:
+    reply = await run_command(interaction, "re-remind", text)
+    if reply is not None and not reply.error:
+        await check_dms(interaction)
+
+
 @app_commands.describe(time=TIME, zone=ZONE)
 async def remind_daily(interaction: discord.Interaction, time: str, zone: str | None = None) -> None:
-    await run_command(interaction, "re-remind", _words("daily", time, zone))
+    await _set_reminder(interaction, _words("daily", time, zone))
 
 
 @app_commands.describe(time=TIME, zone=ZONE)
 async def remind_weekdays(interaction: discord.Interaction, time: str, zone: str | None = None) -> None:
-    await run_command(interaction, "re-remind", _words("weekdays", time, zone))
+    await _set_reminder(interaction, _words("weekdays", time, zone))
 
 
 async def remind_list(interaction: discord.Interaction) -> None:

@@ -151,11 +151,14 @@ async def working(interaction: discord.Interaction) -> AsyncIterator[bool]:
         yield False
 
 
-async def run_command(interaction: discord.Interaction, command: str, text: str = "") -> None:
+async def run_command(interaction: discord.Interaction, command: str, text: str = "") -> Reply | None:
+    """Run the command and answer with its reply, which is returned (None when shutdown turned it away)."""
     async with working(interaction) as accepted:
-        if accepted:
-            reply = dispatch(invocation(interaction, command, text), services_of(interaction))
-            await respond(interaction, reply)
+        if not accepted:
+            return None
+        reply = dispatch(invocation(interaction, command, text), services_of(interaction))
+        await respond(interaction, reply)
+        return reply
 
 
 def _command_of(action: str) -> str:

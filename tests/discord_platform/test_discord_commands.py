@@ -264,3 +264,53 @@ async def test_subscribe_without_a_time_asks_for_the_current_schedule(echo_clien
     assert echo_handlers[-1].text == ""
     await feed(echo_client, slash("re-unsubscribe"))
     assert len(echo_handlers) == 1  # a member without Manage Channels cannot unsubscribe the channel either
+
+
+class PauseRecorder:
+    """Stands in for the schedule store's `pause_schedule`, the one store call the Discord side makes itself."""
+
+    def __init__(self):
+        self.paused = []
+
+    def pause_schedule(self, kind, platform, target, *, now, until, reason):
+        self.paused.append((kind, platform, target, until, reason))
+
+
+@pytest.fixture
+async def store_client(echo_handlers, fake_discord):
+    from dataclasses import replace
+
+    store = PauseRecorder()
+    bot = ReBotClient(replace(shared_services(), store=store))
+    await bot.login("fake-token")
+    yield bot, store
+    await bot.close()
+
+
+async def test_setting_a_reminder_checks_dms_with_a_first_message(store_client, fake_discord):
+    bot, store = store_client
+    await feed(bot, slash("re-remind", {"time": "09:00", "zone": "Europe/Berlin"}, sub="daily"))
+    (dm,) = fake_discord.calls("POST", r"/channels/\d+/messages")
+    assert dm.json["embeds"][0]["title"] == "Your study reminders arrive here"
+    assert fake_discord.calls("POST", "/users/@me/channels")[0].json == {"recipient_id": MEMBER_ID}
+    assert store.paused == []
+
+
+async def test_closed_dms_are_told_once_in_the_channel_and_the_reminder_paused(store_client, fake_discord):
+    bot, store = store_client
+    fake_discord.closed_dms.add(MEMBER_ID)
+    payload = slash("re-remind", {"time": "09:00"}, sub="weekdays")
+    await feed(bot, payload)
+    (notice,) = fake_discord.calls("POST", rf"/webhooks/\d+/{payload['token']}")
+    assert notice.json["flags"] & EPHEMERAL
+    assert "DMs are closed" in notice.json["content"] and "/re-remind resume" in notice.json["content"]
+    assert notice.json["allowed_mentions"] == {"parse": []}
+    ((kind, platform, target, until, reason),) = store.paused
+    assert (kind, platform, target, until) == ("reminder", "discord", str(MEMBER_ID), None)
+    assert "50007" in reason
+
+
+async def test_list_and_errors_send_no_dm(store_client, fake_discord):
+    bot, _ = store_client
+    await feed(bot, slash("re-remind", sub="list"))
+    assert not fake_discord.calls("POST", "/users/@me/channels")
