@@ -141,6 +141,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(serve(settings, load_services(settings)))
 
 
+def cmd_discord_sync(args: argparse.Namespace) -> int:
+    from bot.discord_platform.cli import DiscordSetupError, sync_commands
+
+    settings = _settings()
+    if settings.discord_token is None:
+        raise StartupError("re-bot: set DISCORD_TOKEN to sync Discord commands.")
+    token = settings.discord_token.get_secret_value()
+    try:
+        names = asyncio.run(sync_commands(token, load_services(settings), settings.discord_api_url, args.guild))
+    except DiscordSetupError as exc:
+        raise StartupError(str(exc)) from None
+    where = f"to server {args.guild} (available now)" if args.guild else "globally (may take a few minutes to appear)"
+    print(f"synced {len(names)} commands {where}: {' '.join('/' + n for n in names)}")
+    return 0
+
+
+def cmd_discord_invite(args: argparse.Namespace) -> int:
+    from bot.discord_platform.cli import DiscordSetupError, invite
+
+    settings = _settings()
+    token = settings.discord_token.get_secret_value() if settings.discord_token else None
+    try:
+        print(invite(token, args.client_id))
+    except DiscordSetupError as exc:
+        raise StartupError(str(exc)) from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="re-bot",
@@ -166,6 +194,15 @@ def build_parser() -> argparse.ArgumentParser:
     c = content_sub.add_parser("check", help="validate a content folder (default: the packaged one)")
     c.add_argument("dir", nargs="?", default=None, metavar="DIR")
     c.set_defaults(func=cmd_content_check)
+
+    p = sub.add_parser("discord", help="Discord set-up: register slash commands, print the invite link")
+    discord_sub = p.add_subparsers(dest="discord_command", required=True, metavar="SUBCOMMAND")
+    d = discord_sub.add_parser("sync", help="register the slash commands with Discord (after install or changes)")
+    d.add_argument("--guild", type=int, metavar="ID", help="only in this server (instant; for testing)")
+    d.set_defaults(func=cmd_discord_sync)
+    d = discord_sub.add_parser("invite", help="print the URL that adds the bot to a server")
+    d.add_argument("--client-id", type=int, metavar="ID", help="application id (default: read from DISCORD_TOKEN)")
+    d.set_defaults(func=cmd_discord_invite)
 
     p = sub.add_parser("config", help="configuration tools")
     config_sub = p.add_subparsers(dest="config_command", required=True, metavar="SUBCOMMAND")

@@ -169,7 +169,12 @@ def build_platforms(settings: Settings, services: Services, app: web.Application
 
         platforms.append(SlackPlatform(settings, services, app))
     if settings.discord_enabled:
-        raise NotImplementedError("the Discord platform is not built yet")
+        from bot.discord_platform.client import DiscordPlatform
+
+        assert settings.discord_token is not None
+        platforms.append(
+            DiscordPlatform(settings.discord_token.get_secret_value(), services, api_url=settings.discord_api_url)
+        )
     return platforms
 
 
