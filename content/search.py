@@ -123,7 +123,7 @@ class TopicMatcher:
 
         heads: dict[str, Counter[str]] = {}
         bodies: dict[str, Counter[str]] = {}
-        self._questions: dict[str, list[set[str]]] = {}
+        questions: dict[str, list[set[str]]] = {}
         vocabulary: set[str] = set(self._synonyms)
         for entry in content.faqs.values():
             names = " ".join([entry.id.replace("-", " "), *(a.replace("-", " ") for a in entry.aliases)])
@@ -136,12 +136,20 @@ class TopicMatcher:
             heads[entry.id] = head
             vocabulary.update(words(entry.body))
             bodies[entry.id] = Counter(self._terms(entry.body, correct=False))
-            self._questions[entry.id] = [
-                set(self._terms(q, correct=False)) for q in (names, entry.title, *entry.questions)
-            ]
+            questions[entry.id] = [set(self._terms(q, correct=False)) for q in (names, entry.title, *entry.questions)]
         self._head = _Index(heads)
         self._body = _Index(bodies)
         self._all = _Index({t: heads[t] + bodies[t] for t in heads})
+        # Example questions as an inverted index (term -> the questions holding it) with each question's weight,
+        # so a query touches only the questions it shares a word with.
+        idf = self._head.idf
+        self._question_weight: dict[tuple[str, int], float] = {}
+        self._postings: dict[str, list[tuple[str, int]]] = {}
+        for topic, items in questions.items():
+            for index, question in enumerate(items):
+                self._question_weight[topic, index] = sum(idf.get(t, 0.0) for t in question) or 1.0
+                for term in question:
+                    self._postings.setdefault(term, []).append((topic, index))
         self._vocabulary = sorted(w for w in vocabulary if len(w) > 2)
         self._known = set(vocabulary)
 
@@ -182,25 +190,25 @@ class TopicMatcher:
 
     # -- ranking --------------------------------------------------------------------------------------------
 
-    def _nearest_questions(self, terms: set[str], topic: str) -> float:
-        """Mean IDF-weighted cosine of the query with the topic's two closest example questions (or title)."""
+    def _nearest_questions(self, terms: set[str]) -> dict[str, float]:
+        """Per topic, the mean IDF-weighted cosine of the query with its two closest example questions (or title)."""
         idf = self._head.idf
         # A word no topic uses counts as a rare word in the query's norm: "weather" must dilute "what".
         norm = sum(idf.get(t, self._head.unseen_idf) for t in terms) or 1.0
-        sims = sorted(
-            (
-                sum(idf.get(t, 0.0) for t in terms & question)
-                / math.sqrt(norm * (sum(idf.get(t, 0.0) for t in question) or 1.0))
-                for question in self._questions[topic]
-            ),
-            reverse=True,
-        )
-        return sum(sims[:_NEAREST]) / _NEAREST
+        shared: dict[tuple[str, int], float] = {}
+        for term in terms:
+            for key in self._postings.get(term, ()):
+                shared[key] = shared.get(key, 0.0) + idf[term]
+        per_topic: dict[str, list[float]] = {}
+        for key, weight in shared.items():
+            per_topic.setdefault(key[0], []).append(weight / math.sqrt(norm * self._question_weight[key]))
+        return {topic: sum(sorted(sims, reverse=True)[:_NEAREST]) / _NEAREST for topic, sims in per_topic.items()}
 
     def scores(self, query: str) -> dict[str, float]:
         terms = set(self._terms(query[: limits.MEMBER_QUERY]))
         if not terms:
             return {}
+        nearest = self._nearest_questions(terms)
         result = {}
         for topic in self._faqs:
             head = self._head.score(terms, topic)
@@ -208,7 +216,7 @@ class TopicMatcher:
             result[topic] = (
                 head / (head + _HEAD_K)
                 + _BODY_W * body / (body + _BODY_K)
-                + _COVER_W * self._nearest_questions(terms, topic)
+                + _COVER_W * nearest.get(topic, 0.0)
                 + _ANY_W * self._all.coverage(terms, topic)
             )
         return result
