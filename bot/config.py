@@ -22,6 +22,18 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
 
+    # Scheduling and delivery (see README "Reminders and subscriptions").
+    catchup_hours: float = Field(3.0, ge=0, le=48, validation_alias="RE_BOT_CATCHUP_HOURS")
+    delivery_lease_seconds: float = Field(120.0, gt=0, le=3600, validation_alias="RE_BOT_DELIVERY_LEASE_SECONDS")
+    auto_migrate: bool | None = Field(None, validation_alias="RE_BOT_AUTO_MIGRATE")  # default: on for SQLite only
+    # Per-platform send budgets, messages per second (Slack: ~1/s per channel plus a workspace limit; Discord: 50
+    # requests/s per bot, and DMs paced because opening many DMs quickly gets a bot limited).
+    rate_slack: float = Field(5.0, gt=0, validation_alias="RE_BOT_RATE_SLACK")
+    rate_slack_per_target: float = Field(1.0, gt=0, validation_alias="RE_BOT_RATE_SLACK_PER_TARGET")
+    rate_discord: float = Field(5.0, gt=0, validation_alias="RE_BOT_RATE_DISCORD")
+    rate_discord_per_target: float = Field(1.0, gt=0, validation_alias="RE_BOT_RATE_DISCORD_PER_TARGET")
+    rate_console: float = Field(1000.0, gt=0, validation_alias="RE_BOT_RATE_CONSOLE")
+
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -47,7 +47,7 @@ def build_platforms(settings: Settings, services: Services, app: web.Application
     return platforms
 
 
-async def serve(settings: Settings, services: Services) -> int:
+async def serve(settings: Settings, services: Services, store: Any = None) -> int:
     app = build_web_app()
     platforms = build_platforms(settings, services, app)
     runner = web.AppRunner(app)
@@ -58,11 +58,18 @@ async def serve(settings: Settings, services: Services) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    scheduler = None
     try:
         for platform in platforms:
             await platform.start()
+        if store is not None:
+            from bot.ticker import start_scheduler
+
+            scheduler = start_scheduler(settings, store, services.content, {p.name: p.sender for p in platforms})
         await stop.wait()
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         for platform in reversed(platforms):
             await platform.stop()
         await runner.cleanup()
