@@ -148,6 +148,7 @@ class _Run:
     marks: list[dict] = field(default_factory=list)
     pauses: list[tuple[int, str]] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    marked: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Dispatcher:
@@ -176,6 +177,7 @@ class Dispatcher:
             await asyncio.gather(*(self._platform(name, run) for name in self.senders))
         finally:
             run.done.set()
+            run.marked.set()
             await flusher
             await asyncio.to_thread(self._flush, run)
         return run.results
@@ -226,10 +228,12 @@ class Dispatcher:
                 log.exception("delivery %s failed unexpectedly", row.id)
 
     async def _flush_loop(self, run: _Run) -> None:
-        """Write results back every 0.2 s, so a crash loses (and later repeats) at most that much."""
+        """Write results back as soon as there are any (batched by whatever piled up during the previous write), so
+        a crash repeats as few sends as possible."""
         while not run.done.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(run.done.wait(), 0.2)
+                await asyncio.wait_for(run.marked.wait(), 1.0)
+            run.marked.clear()
             await asyncio.to_thread(self._flush, run)
 
     def _flush(self, run: _Run) -> None:
@@ -348,3 +352,4 @@ class Dispatcher:
             "sent_at": self.wall_clock() if status == "sent" else None,
         }
         run.marks.append(mark)
+        run.marked.set()
