@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     # Scheduling and delivery (see README "Reminders and subscriptions").
     catchup_hours: float = Field(3.0, ge=0, le=48, validation_alias="RE_BOT_CATCHUP_HOURS")
     delivery_lease_seconds: float = Field(120.0, gt=0, le=3600, validation_alias="RE_BOT_DELIVERY_LEASE_SECONDS")
-    auto_migrate: bool | None = Field(None, validation_alias="RE_BOT_AUTO_MIGRATE")  # default: on for SQLite only
+    auto_migrate: bool = Field(True, validation_alias="RE_BOT_AUTO_MIGRATE")  # apply migrations at start
     # Per-platform send budgets, messages per second (Slack: ~1/s per channel plus a workspace limit; Discord: 50
     # requests/s per bot, and DMs paced because opening many DMs quickly gets a bot limited).
     rate_slack: float = Field(5.0, gt=0, validation_alias="RE_BOT_RATE_SLACK")

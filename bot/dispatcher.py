@@ -168,6 +168,7 @@ class Dispatcher:
         self.budgets = {p: (budgets or {}).get(p) or RateBudget(1000.0, 100) for p in self.senders}
         self.worker = worker or worker_name()
         self.wall_clock = wall_clock
+        self._replies: dict[tuple, tuple[Reply, str]] = {}
 
     async def run(self, now: datetime) -> list[DeliveryResult]:
         """Send every pending delivery of the platforms that have a sender. Returns what happened to each."""
@@ -259,8 +260,13 @@ class Dispatcher:
         return wait_exponential_jitter(multiplier=initial, max=self.policy.backoff_max, jitter=initial)(retry_state)
 
     async def _deliver(self, row: Leased, run: _Run) -> None:
-        reply = delivery_reply(self.content, row.kind, row.item, row.day)
-        text = render_reply(reply)
+        key = (row.kind, row.item, row.day)
+        if key not in self._replies:  # a fan-out sends the same step to many members: build and render it once
+            if len(self._replies) > 1000:
+                self._replies.clear()
+            reply = delivery_reply(self.content, row.kind, row.item, row.day)
+            self._replies[key] = (reply, render_reply(reply))
+        reply, text = self._replies[key]
         result = DeliveryResult(row.platform, row.target, row.kind, row.fire_time, text, "sent")
         wall = self.wall_clock()
         if run.now - row.fire_time > self.policy.catchup:

@@ -74,12 +74,16 @@ class _Picker:
             ):
                 self.seen[(p, c)].add(paper)
         self.posted: list[dict] = []
+        self.steps: dict[tuple, str] = {}
 
     def item(self, row: Schedule, fire: datetime) -> str:
         day = fire.astimezone(ZoneInfo(row.zone)).date()
         key = (row.platform, row.target)
         if row.kind != CHANNEL_POST:
-            return next_step(self.content, day, self.done[key])
+            memo = (day, frozenset(self.done[key]))  # most members share a state (e.g. nothing done yet)
+            if memo not in self.steps:
+                self.steps[memo] = next_step(self.content, day, memo[1])
+            return self.steps[memo]
         catalogue = {p.id for p in self.content.papers}
         seen = self.seen[key] & catalogue
         if seen >= catalogue:  # every paper posted here: a new cycle starts

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
@@ -32,14 +31,16 @@ class Store:
 
 
 def open_store(settings: Settings, migrate: bool | None = None) -> Store:
-    """Connect to RE_BOT_DATABASE_URL; apply migrations first on SQLite (or when asked, on any database)."""
+    """Connect to RE_BOT_DATABASE_URL and apply pending migrations (PostgreSQL: under an advisory lock, so replicas
+    starting together migrate once) unless RE_BOT_AUTO_MIGRATE=false. Fails here, at start, when unreachable."""
     engine = make_engine(settings.database_url)
     if migrate is None:
         migrate = settings.auto_migrate
-    if migrate is None:
-        migrate = make_url(settings.database_url).get_backend_name() == "sqlite"
     if migrate:
         upgrade(engine)
+    else:
+        with engine.connect():
+            pass
     sessions = session_factory(engine)
     return Store(engine, sessions, SqlStore(sessions))
 

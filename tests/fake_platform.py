@@ -74,9 +74,21 @@ class FakePlatform:
                 f.write(json.dumps(record) + "\n")
         return web.json_response({"ok": True, "id": f"m{len(self.received)}"})
 
+    async def handle_stats(self, request: web.Request) -> web.Response:
+        nonces = [r["nonce"] for r in self.received]
+        return web.json_response(
+            {
+                "received": len(nonces),
+                "unique": len(set(nonces)),
+                "duplicates": self.duplicates(),
+                "rejected_429": self.rejected_429,
+            }
+        )
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/send", self.handle_send)
+        app.router.add_get("/stats", self.handle_stats)
         return app
 
     async def start(self) -> tuple[web.AppRunner, str]:
@@ -86,6 +98,16 @@ class FakePlatform:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return runner, f"http://127.0.0.1:{port}"
+
+    def serve_forever(self, urls) -> None:
+        """Run in its own process (a platform is another machine): put the base URL on `urls`, serve until killed."""
+
+        async def serve() -> None:
+            _runner, url = await self.start()
+            urls.put(url)
+            await asyncio.Event().wait()
+
+        asyncio.run(serve())
 
     def duplicates(self) -> int:
         counts = Counter(r["nonce"] for r in self.received)
