@@ -17,14 +17,17 @@ from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from anywhere
+sys.path.insert(0, str(ROOT / "tests"))  # the fake platform lives with the tests
 
-from bot.config import Settings
-from bot.dispatcher import Dispatcher, DispatchPolicy, RateBudget
-from bot.outbox import claim_due
-from bot.ticker import open_store
-from content.loader import load_content
-from tests.fake_platform import FakePlatform, HttpSender
+from fake_platform import FakePlatform, HttpSender  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.dispatcher import Dispatcher, DispatchPolicy, RateBudget  # noqa: E402
+from bot.outbox import claim_due  # noqa: E402
+from bot.ticker import open_store  # noqa: E402
+from content.loader import load_content  # noqa: E402
 
 N = 5000
 RATE = 250.0  # the fake platform's limit, messages per second

@@ -16,12 +16,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from anywhere
+sys.path.insert(0, str(ROOT / "tests"))  # the fake platform lives with the tests
 
-from bot.config import Settings
-from bot.console import ConsoleSender
-from bot.ticker import Ticker, open_store
-from content.loader import load_content
+from bot.config import Settings  # noqa: E402
+from bot.console import ConsoleSender  # noqa: E402
+from bot.ticker import Ticker, open_store  # noqa: E402
+from content.loader import load_content  # noqa: E402
 
 DUE = 1000
 SIZES = (10_000, 1_000_000)

@@ -6,13 +6,17 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.config import PLATFORM_VARIABLES, Settings
+from pydantic import ValidationError
+
+from bot.config import PLATFORM_VARIABLES, Settings, config_problems, secrets_in_environment
 from bot.console import ConsoleSession
+from bot.logs import configure_logging
 from content import ContentError
 from content.loader import check_content, load_content
 from handlers import Services
@@ -57,14 +61,54 @@ def _safe_url(url: str) -> str:
         return "(unparseable)"
 
 
-def _settings() -> Settings:
-    from pydantic import ValidationError
-
+def _settings(command: str = "") -> Settings:
+    """The validated settings; logging reconfigured from them (format, level, and their secrets redacted)."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
-        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise StartupError("\n".join(["re-bot: invalid configuration:", *lines])) from None
+        lines = config_problems(exc)
+        raise StartupError("\n".join(["re-bot: invalid configuration:", *lines, CONFIG_HINT])) from None
+    configure_logging(settings.log_format, settings.effective_log_level(command), settings.secret_values())
+    return settings
+
+
+CONFIG_HINT = "re-bot: fix the variables above (environment or .env); `re-bot config check` shows the rest."
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = config_problems(exc)
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} configuration problem(s) found.", file=sys.stderr)
+        return 1
+    problems = []
+    try:
+        content = load_content(settings.content_dir)
+        content_line = f"ok: {len(content.faqs)} FAQ topics, {len(content.papers)} papers ({content.directory})"
+    except ContentError as exc:
+        problems.append(
+            f"RE_BOT_CONTENT_DIR: the content has {len(exc.problems)} problem(s); run `re-bot content check "
+            f"{settings.content_dir or ''}`".rstrip()
+            + " to see them"
+        )
+        content_line = "invalid"
+    width = max(len(name) for name, _ in settings.describe())
+    print("re-bot configuration (environment and .env; secrets hidden):")
+    for name, value in settings.describe():
+        print(f"  {name.ljust(width)}  {value}")
+    print(f"platforms: {settings.platforms_summary()}")
+    print(f"content: {content_line}")
+    for warning in settings.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} configuration problem(s) found.", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_content_check(args: argparse.Namespace) -> int:
@@ -85,7 +129,7 @@ def _session(args: argparse.Namespace | None = None, as_json: bool = False) -> C
     from bot.console import ConsoleSender
     from bot.ticker import Ticker
 
-    settings = _settings()
+    settings = _settings(getattr(args, "command", None) or "console")
     store = open_store(settings)
     services = load_services(settings, store)
     ticker = Ticker.from_settings(
@@ -215,16 +259,54 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = _settings("run")
     if not (settings.slack_enabled or settings.discord_enabled):
-        print(
-            f"re-bot: no platform credentials set; running the console platform. {PLATFORM_VARIABLES}", file=sys.stderr
-        )
+        _settings("console")  # the console's quieter log level: standard output and error are the member's screen
+        print(f"re-bot: no platform credentials set; running the console platform. {PLATFORM_VARIABLES}",
+              file=sys.stderr)  # fmt: skip
         return run_console(_session())
-    from bot.runtime import serve
+    from bot.runtime import build_platforms, build_web_app, serve
+    from bot.ticker import SchedulerComponent
 
     store = open_store(settings)
-    return asyncio.run(serve(settings, load_services(settings, store), store))
+    services = load_services(settings, store)
+
+    async def main() -> int:
+        app = build_web_app()
+        platforms = build_platforms(settings, services, app)
+        scheduler = SchedulerComponent(settings, store, services.content, {p.name: p.sender for p in platforms})
+        return await serve(settings, services, app=app, platforms=platforms, components=[scheduler],
+                           readiness_checks={"database": store.ping})  # fmt: skip
+
+    return asyncio.run(main())
+
+
+def cmd_discord_sync(args: argparse.Namespace) -> int:
+    from bot.discord_platform.cli import DiscordSetupError, sync_commands
+
+    settings = _settings()
+    if settings.discord_token is None:
+        raise StartupError("re-bot: set DISCORD_TOKEN to sync Discord commands.")
+    token = settings.discord_token.get_secret_value()
+    try:
+        names = asyncio.run(sync_commands(token, load_services(settings), settings.discord_api_url, args.guild))
+    except DiscordSetupError as exc:
+        raise StartupError(str(exc)) from None
+    where = f"to server {args.guild} (available now)" if args.guild else "globally (may take a few minutes to appear)"
+    print(f"synced {len(names)} commands {where}: {' '.join('/' + n for n in names)}")
+    return 0
+
+
+def cmd_discord_invite(args: argparse.Namespace) -> int:
+    from bot.discord_platform.cli import DiscordSetupError, invite
+
+    settings = _settings()
+    token = settings.discord_token.get_secret_value() if settings.discord_token else None
+    try:
+        print(invite(token, args.client_id))
+    except DiscordSetupError as exc:
+        raise StartupError(str(exc)) from None
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -262,11 +344,29 @@ def build_parser() -> argparse.ArgumentParser:
     c = content_sub.add_parser("check", help="validate a content folder (default: the packaged one)")
     c.add_argument("dir", nargs="?", default=None, metavar="DIR")
     c.set_defaults(func=cmd_content_check)
+
+    p = sub.add_parser("discord", help="Discord set-up: register slash commands, print the invite link")
+    discord_sub = p.add_subparsers(dest="discord_command", required=True, metavar="SUBCOMMAND")
+    d = discord_sub.add_parser("sync", help="register the slash commands with Discord (after install or changes)")
+    d.add_argument("--guild", type=int, metavar="ID", help="only in this server (instant; for testing)")
+    d.set_defaults(func=cmd_discord_sync)
+    d = discord_sub.add_parser("invite", help="print the URL that adds the bot to a server")
+    d.add_argument("--client-id", type=int, metavar="ID", help="application id (default: read from DISCORD_TOKEN)")
+    d.set_defaults(func=cmd_discord_invite)
+
+    p = sub.add_parser("config", help="configuration tools")
+    config_sub = p.add_subparsers(dest="config_command", required=True, metavar="SUBCOMMAND")
+    c = config_sub.add_parser(
+        "check", help="print the effective configuration (secrets hidden); exit 1 naming every problem"
+    )
+    c.set_defaults(func=cmd_config_check)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Until the settings say otherwise (see _settings); the secrets already in the environment are redacted even
+    # if the settings never load.
+    configure_logging("text", logging.WARNING, secrets_in_environment(os.environ))
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
@@ -277,3 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception:
+        # Through the logging handler, so the traceback is redacted like every log line (a library's exception
+        # message can carry a token); Python's default hook would print it as is.
+        log.critical("re-bot stopped on an unexpected error", exc_info=True)
+        return 1

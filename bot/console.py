@@ -13,7 +13,8 @@ from typing import Any, TextIO
 
 from bot.delivery import Sent
 from bot.markup import render
-from handlers import Invocation, Reply, Services, dispatch, run_action
+from bot.observed import dispatch, run_action
+from handlers import Invocation, Reply, Services
 
 WIDTH = 88
 DEFAULT_USER = "U-console"
@@ -53,7 +54,8 @@ def render_reply(reply: Reply) -> str:
     for line in small:
         out.append(_wrap(render(line, "plain"), "  "))
     if reply.buttons:
-        out.append("  " + "  ".join(f"[{b.label}]" for b in reply.buttons))
+        out.append(textwrap.fill("  ".join(f"[{b.label}]" for b in reply.buttons), WIDTH, initial_indent="  ",
+                                 subsequent_indent="  ", break_long_words=False, break_on_hyphens=False))  # fmt: skip
     for followup in reply.followups:
         out += ["", "  ↳ " + render_reply(followup).replace("\n", "\n    ")]
     return "\n".join(out).rstrip() + "\n"

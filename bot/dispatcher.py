@@ -28,6 +28,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from bot import metrics
 from bot.console import render_reply
 from bot.delivery import PermanentDeliveryError, Sender, Sent, TransientDeliveryError
 from bot.store.models import Delivery, Schedule
@@ -309,9 +310,6 @@ class Dispatcher:
         except PermanentDeliveryError as exc:
             self._record(run, row, result, status="failed", error=exc.reason, attempts=row.attempts + tries)
             run.pauses.append((row.schedule_id, exc.reason))
-            log.warning(
-                "delivery to %s:%s failed for good (%s); its schedule is paused", row.platform, row.target, exc.reason
-            )
             return
         self._record(run, row, result, status="sent", attempts=row.attempts + tries, message_id=sent.message_id)
 
@@ -329,6 +327,7 @@ class Dispatcher:
             except TransientDeliveryError as exc:
                 if exc.retry_after is None:
                     raise
+                metrics.observe_rate_limit(row.platform, exc.retry_after)
                 budget.hold(exc.retry_after)
             except TimeoutError:
                 raise TransientDeliveryError("timed out") from None
@@ -347,6 +346,10 @@ class Dispatcher:
         next_attempt_at: datetime | None = None,
     ) -> None:
         run.results.append(replace(result, status=status, error=error, message_id=message_id))
+        if status in ("sent", "failed", "retry"):
+            metrics.observe_delivery(row.platform, row.kind, "retried" if status == "retry" else status,
+                                     target=row.target, schedule=row.schedule_id,
+                                     fire_time=row.fire_time.isoformat(), reason=error)  # fmt: skip
         mark: dict[str, object] = {
             "id": row.id,
             "status": "pending" if status == "retry" else status,

@@ -50,7 +50,8 @@ def _inline(tokens: list[Token], dialect: Dialect) -> str:
         if t == "text":
             out.append(_escape(tok.content, dialect))
         elif t == "code_inline":
-            out.append(f"`{tok.content}`" if dialect != "plain" else tok.content)
+            code = _escape(tok.content, dialect)
+            out.append(f"`{code}`" if dialect != "plain" else code)
         elif t in ("strong_open", "strong_close"):
             out.append(style.bold)
         elif t in ("em_open", "em_close"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import ChannelPaper, Delivery, ProgressItem, Schedule
@@ -168,3 +168,9 @@ def claim_due(
         while _claim_batch(sessions, content, now, catchup, platforms, batch, snoozed, stats) == batch:
             pass
     return stats
+
+
+def pending_count(sessions: sessionmaker[Session]) -> int:
+    """Deliveries still waiting in the outbox (the `re_bot_due_backlog` gauge)."""
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "pending")) or 0

@@ -1,40 +1,164 @@
-"""`re-bot run` with platforms: one asyncio loop serving HTTP, Slack, Discord and the scheduler until SIGTERM."""
+"""`re-bot run` with platforms: one asyncio loop serving HTTP, Slack, Discord and the scheduler until SIGTERM.
+
+HTTP (shared by every platform; Slack adds `POST /slack/events` to the same app):
+- `GET /healthz`: 200 while the process serves (liveness; the Docker HEALTHCHECK).
+- `GET /readyz`: 200 only when the content is loaded, every platform has started and reports `ready`, every
+  readiness check passes (the store adds "database"), and the process is not shutting down; else 503. The JSON body
+  names each check, so an operator sees which one is failing.
+- `GET /metrics`: Prometheus exposition of `bot.metrics.REGISTRY`.
+
+Shutdown on SIGTERM (or SIGINT): /readyz turns 503 at once, then components stop in reverse order of start (the
+scheduler before the platforms it delivers through; each `stop()` stops taking work and finishes what is in flight),
+then the HTTP server, all within RE_BOT_SHUTDOWN_TIMEOUT. Exit 0 when everything finished, 1 when the timeout cut
+work off (the store's outbox makes that work due again on the next start).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiohttp import web
 
+from bot import metrics
 from bot.config import Settings
 from bot.delivery import Sender
 from handlers import Services
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("re_bot.runtime")
+
+# A readiness check raises (or returns False) when what it checks is not usable, e.g. `SELECT 1` on the database.
+ReadinessCheck = Callable[[], Awaitable[object]]
+READINESS_CHECK_TIMEOUT = 3.0
 
 
-class PlatformRuntime(Protocol):
-    """One connected platform: how it starts, stops and delivers scheduled messages."""
+class Component(Protocol):
+    """Something `serve` starts and, on shutdown, stops: a platform, the scheduler."""
 
     name: str
-    sender: Sender
 
     async def start(self) -> None: ...
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """Stop taking new work and finish what is in flight. `serve` bounds the wait with the shutdown timeout."""
+        ...
+
+
+class PlatformRuntime(Component, Protocol):
+    """One connected platform: how it starts, stops and delivers scheduled messages.
+
+    `ready` is True while the platform is connected (Slack: auth.test passed / socket open; Discord: gateway READY).
+    A platform without the attribute counts as ready once its `start()` has returned."""
+
+    sender: Sender
+    ready: bool
+
+
+class ShuttingDown(Exception):
+    """Raised by `InFlight.track` once shutdown began: the work should be left for the next process."""
+
+
+class InFlight:
+    """Counts work in progress so `stop()` can refuse new work and wait for the rest: `async with tracker.track():`
+    around one delivery (or one interaction), `await tracker.drain()` in `stop()`."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.accepting = True
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @contextlib.asynccontextmanager
+    async def track(self) -> AsyncIterator[None]:
+        if not self.accepting:
+            raise ShuttingDown("shutting down; not starting new work")
+        self._count += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    async def drain(self) -> None:
+        self.accepting = False
+        await self._idle.wait()
+
+
+@dataclass
+class Health:
+    """What /readyz looks at. `serve` fills it in as it starts and stops."""
+
+    services: Services | None = None
+    platforms: list[PlatformRuntime] = field(default_factory=list)
+    checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    started: bool = False
+    stopping: bool = False
+
+    async def readiness(self) -> tuple[bool, dict[str, str]]:
+        results: dict[str, str] = {}
+        content = self.services.content if self.services is not None else None
+        results["content"] = "ok" if content is not None and content.faqs else "not loaded"
+        for platform in self.platforms:
+            connected = self.started and getattr(platform, "ready", True)
+            results[f"platform:{platform.name}"] = "ok" if connected else "not connected"
+        names = list(self.checks)
+        outcomes = await asyncio.gather(*(_run_check(self.checks[n]) for n in names))
+        results.update(zip(names, outcomes, strict=True))
+        if not self.started:
+            results["startup"] = "starting"
+        if self.stopping:
+            results["shutdown"] = "shutting down"
+        return all(v == "ok" for v in results.values()), results
+
+
+async def _run_check(check: ReadinessCheck) -> str:
+    try:
+        result = await asyncio.wait_for(check(), READINESS_CHECK_TIMEOUT)
+    except TimeoutError:
+        return f"no answer within {READINESS_CHECK_TIMEOUT:g} s"
+    except Exception as exc:
+        # The type only: an exception's text can carry a connection URL with its password.
+        return f"failed ({type(exc).__name__})"
+    return "failed" if result is False else "ok"
+
+
+HEALTH = web.AppKey("health", Health)
 
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_web_app() -> web.Application:
+async def readyz(request: web.Request) -> web.Response:
+    ready, checks = await request.app[HEALTH].readiness()
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+    )
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    body, content_type = metrics.exposition(request.headers.get("Accept"))
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def build_web_app(health: Health | None = None) -> web.Application:
     """The HTTP server every platform shares (Slack's events endpoint is added by the Slack platform)."""
     app = web.Application()
+    app[HEALTH] = health or Health()
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     return app
 
 
@@ -43,34 +167,89 @@ def build_platforms(settings: Settings, services: Services, app: web.Application
     if settings.slack_enabled:
         raise NotImplementedError("the Slack platform is not built yet")
     if settings.discord_enabled:
-        raise NotImplementedError("the Discord platform is not built yet")
+        from bot.discord_platform.client import DiscordPlatform
+
+        assert settings.discord_token is not None
+        platforms.append(
+            DiscordPlatform(settings.discord_token.get_secret_value(), services, api_url=settings.discord_api_url)
+        )
     return platforms
 
 
-async def serve(settings: Settings, services: Services, store: Any = None) -> int:
-    app = build_web_app()
-    platforms = build_platforms(settings, services, app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "0.0.0.0", settings.http_port).start()
-    log.warning("serving HTTP on port %d (/healthz)", settings.http_port)
-    stop = asyncio.Event()
+async def _stop_all(components: Iterable[Component], deadline: float) -> bool:
+    """Stop each component in turn within the shared deadline. True when every one finished."""
+    loop = asyncio.get_running_loop()
+    clean = True
+    for component in components:
+        remaining = max(deadline - loop.time(), 0.0)
+        try:
+            await asyncio.wait_for(component.stop(), remaining)
+        except TimeoutError:
+            clean = False
+            log.error("%s did not finish its work before the shutdown timeout; left for the next start", component.name)
+        except Exception:
+            clean = False
+            log.exception("%s failed while stopping", component.name)
+    return clean
+
+
+async def serve(
+    settings: Settings,
+    services: Services,
+    *,
+    app: web.Application | None = None,
+    platforms: Sequence[PlatformRuntime] | None = None,
+    components: Sequence[Component] = (),
+    readiness_checks: dict[str, ReadinessCheck] | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Serve until SIGTERM/SIGINT (or `stop` is set), then shut down gracefully. Returns the exit status.
+
+    `platforms` default to `build_platforms(settings, services, app)`; `components` (the scheduler) start after them
+    and stop before them; `readiness_checks` join /readyz (e.g. {"database": store.ping})."""
+    app = app or build_web_app()
+    health = app[HEALTH]
+    health.services = services
+    health.checks.update(readiness_checks or {})
+    platform_list = list(build_platforms(settings, services, app) if platforms is None else platforms)
+    health.platforms = platform_list
+    metrics.preinit(p.name for p in platform_list)
+
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    scheduler = None
-    try:
-        for platform in platforms:
-            await platform.start()
-        if store is not None:
-            from bot.ticker import start_scheduler
 
-            scheduler = start_scheduler(settings, store, services.content, {p.name: p.sender for p in platforms})
+    runner = web.AppRunner(app, shutdown_timeout=settings.shutdown_timeout)
+    await runner.setup()
+    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    port = runner.addresses[0][1] if runner.addresses else settings.http_port
+    log.info(
+        "serving HTTP on %s:%d (/healthz, /readyz, /metrics)",
+        settings.http_host,
+        port,
+        extra={"event": "listening", "port": port, "platforms": [p.name for p in platform_list]},
+    )
+    started: list[Component] = []
+    clean = True
+    try:
+        for component in [*platform_list, *components]:
+            await component.start()
+            started.append(component)
+        health.started = True
+        log.info("ready", extra={"event": "ready"})
         await stop.wait()
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        for platform in reversed(platforms):
-            await platform.stop()
+        health.stopping = True
+        log.info(
+            "shutting down: finishing in-flight work (up to %g s)",
+            settings.shutdown_timeout,
+            extra={"event": "shutdown"},
+        )
+        deadline = loop.time() + settings.shutdown_timeout
+        clean = await _stop_all(reversed(started), deadline)
         await runner.cleanup()
-    return 0
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("stopped", extra={"event": "stopped", "clean": clean})
+    return 0 if clean else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,10 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.dispatcher import DeliveryResult, Dispatcher, DispatchPolicy, RateBudget
-from bot.outbox import claim_due
+from bot.outbox import claim_due, pending_count
 from bot.store import SqlStore, make_engine, session_factory, upgrade
 from content import Content
 from handlers.services import utc_now
@@ -28,6 +30,15 @@ class Store:
     engine: Engine
     sessions: sessionmaker[Session]
     api: SqlStore
+
+    async def ping(self) -> None:
+        """The /readyz "database" check: SELECT 1."""
+
+        def select_one() -> None:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+
+        await asyncio.to_thread(select_one)
 
 
 def open_store(settings: Settings, migrate: bool | None = None) -> Store:
@@ -101,10 +112,13 @@ class Ticker:
         return self._dispatcher
 
     async def tick(self, now: datetime) -> TickReport:
+        started = time.perf_counter()
         stats = await asyncio.to_thread(
             claim_due, self.sessions, self.content, now, catchup=self.catchup, platforms=self.platforms
         )
         results = await self.dispatcher.run(now) if self.senders else []
+        backlog = await asyncio.to_thread(pending_count, self.sessions)
+        metrics.observe_tick(time.perf_counter() - started, delivered=stats.claimed, backlog=backlog)
         return TickReport(stats.claimed, stats.skipped, results)
 
 
@@ -124,29 +138,41 @@ def every_minute(scheduler, job: Callable, **kwargs) -> None:
     )
 
 
-def start_scheduler(settings: Settings, store: Store, content: Content, senders: Mapping[str, Sender]):
-    """`re-bot run`: an AsyncIOScheduler on the running loop ticks every minute for the connected platforms."""
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+class SchedulerComponent:
+    """`re-bot run`'s scheduler, as a `bot.runtime.Component`: an AsyncIOScheduler on the running loop ticks every
+    minute for the connected platforms; `stop()` lets a tick in progress finish (what it cannot finish stays in the
+    outbox for the next start)."""
 
-    ticker = Ticker.from_settings(settings, store, content, senders)
+    name = "scheduler"
 
-    async def tick() -> None:
+    def __init__(self, settings: Settings, store: Store, content: Content, senders: Mapping[str, Sender]) -> None:
+        self.ticker = Ticker.from_settings(settings, store, content, senders)
+        self._scheduler = None
+        self._running: asyncio.Task | None = None
+
+    async def _tick(self) -> None:
+        self._running = asyncio.current_task()
         try:
-            report = await ticker.tick(utc_now())
+            report = await self.ticker.tick(utc_now())
         except Exception:
             log.exception("tick failed; the next one retries whatever is still due")
             return
+        finally:
+            self._running = None
         if report.results or report.skipped:
-            failed = [r for r in report.results if r.status != "sent"]
-            log.warning(
-                "tick: %d due, %d sent, %d not sent, %d skipped as too late",
-                report.claimed,
-                len(report.results) - len(failed),
-                len(failed),
-                report.skipped,
-            )
+            failed = sum(r.status != "sent" for r in report.results)
+            log.info("tick: %d due, %d sent, %d not sent, %d skipped as too late", report.claimed,
+                     len(report.results) - failed, failed, report.skipped)  # fmt: skip
 
-    scheduler = AsyncIOScheduler(timezone="UTC")
-    every_minute(scheduler, tick)
-    scheduler.start()
-    return scheduler
+    async def start(self) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        every_minute(self._scheduler, self._tick)
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self._running is not None:
+            await asyncio.shield(self._running)

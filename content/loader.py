@@ -50,6 +50,7 @@ class _Problems:
 
 
 def _read_text(path: Path, problems: _Problems) -> str | None:
+    """The file as text, or None after reporting the line of its first byte that is not UTF-8."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8")
@@ -139,20 +140,27 @@ def _load_faq(path: Path, problems: _Problems) -> tuple[FaqEntry, LineDict] | No
     return entry, raw
 
 
-def _load_list(path: Path, model: type[M], what: str, problems: _Problems) -> list[tuple[M, LineDict]]:
-    text = _read_text(path, problems)
+def _load_list(
+    path: Path | None, model: type[M], what: str, problems: _Problems
+) -> tuple[list[tuple[M, LineDict]], set[str] | None]:
+    """The valid items with their raw mappings, and the ids of all items, valid or not (None: unreadable file).
+
+    References are checked against all ids, so one broken entry is reported once, not again at every reference.
+    """
+    text = _read_text(path, problems) if path else None
     if text is None:
-        return []
+        return [], None
     try:
         raw = load_yaml(text)
     except YamlProblem as exc:
         problems.add(path, exc.line, exc.message)
-        return []
+        return [], None
     if raw is None:
         raw = LineList()
     if not isinstance(raw, list):
         problems.add(path, 1, f"must be a YAML list of {what}s (each item starting with '- id: ...')")
-        return []
+        return [], None
+    all_ids = {str(item["id"]) for item in raw if isinstance(item, dict) and "id" in item}
     loaded = []
     for index, item in enumerate(raw):
         line = raw.item_lines[index] if isinstance(raw, LineList) else 1
@@ -161,7 +169,7 @@ def _load_list(path: Path, model: type[M], what: str, problems: _Problems) -> li
         value = _validate(model, item, path, line, problems, label)
         if value is not None:
             loaded.append((value, item))
-    return loaded
+    return loaded, all_ids
 
 
 def _check_unique(items: Iterable[tuple[str, Path, int]], problems: _Problems, what: str) -> None:
@@ -174,7 +182,10 @@ def _check_unique(items: Iterable[tuple[str, Path, int]], problems: _Problems, w
             seen[key] = (path, line)
 
 
-def _check_refs(refs: Iterable[tuple[str, Path, int]], known: set[str], problems: _Problems, what: str) -> None:
+def _check_refs(refs: Iterable[tuple[str, Path, int]], known: set[str] | None, problems: _Problems, what: str) -> None:
+    """Report references to unknown ids; None means the referenced file could not be read (already reported)."""
+    if known is None:
+        return
     for ref, path, line in refs:
         if ref not in known:
             problems.add(path, line, f"unknown {what} '{ref}'")
@@ -231,10 +242,10 @@ def _collect(root: Path, problems: _Problems) -> Content:
         return path
 
     papers_path, prompts_path = required("papers.yaml"), required("prompts.yaml")
-    papers = _load_list(papers_path, Paper, "paper", problems) if papers_path else []
-    prompts = _load_list(prompts_path, Prompt, "prompt", problems) if prompts_path else []
+    papers, paper_ids = _load_list(papers_path, Paper, "paper", problems)
+    prompts, prompt_ids = _load_list(prompts_path, Prompt, "prompt", problems)
     tracks_path = root / "tracks.yaml"
-    tracks = _load_list(tracks_path, Track, "track", problems) if tracks_path.is_file() else []
+    tracks, _ = _load_list(tracks_path if tracks_path.is_file() else None, Track, "track", problems)
     synonyms_path = root / "synonyms.yaml"
     synonyms = _load_synonyms(synonyms_path, problems) if synonyms_path.is_file() else {}
 
@@ -244,7 +255,8 @@ def _collect(root: Path, problems: _Problems) -> Content:
         names.append((entry.id, Path(entry.path), raw.key_lines.get("id", 2)))
         names += [(a, Path(entry.path), line) for a, line in _ref_lines(raw, "aliases", entry.aliases)]
     _check_unique(names, problems, "FAQ id or alias")
-    faq_ids = {entry.id for entry, _ in faqs}
+    # Every topic file counts as known, valid or not: a broken file is reported once, not at each reference.
+    faq_ids = {path.stem for path in faq_dir.glob("*.md")} if faq_dir.is_dir() else set()
     for entry, raw in faqs:
         refs = _ref_lines(raw, "see_also", entry.see_also)
         _check_refs(((r, Path(entry.path), n) for r, n in refs), faq_ids, problems, "see_also topic")
@@ -255,8 +267,6 @@ def _collect(root: Path, problems: _Problems) -> Content:
                              ("track id", tracks_path, tracks)):  # fmt: skip
         _check_unique(((item.id, path, raw.line) for item, raw in rows), problems, what)  # type: ignore[union-attr]
 
-    paper_ids = {p.id for p, _ in papers}
-    prompt_ids = {p.id for p, _ in prompts}
     for track, raw in tracks:
         steps_node = raw.get("steps")
         for index, step in enumerate(track.steps):

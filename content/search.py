@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from content import limits
-from content.schema import Content, FaqEntry
+from content.schema import Content
 
 _WORD = re.compile(r"[a-z0-9]+(?:\+\+|#)?")
 # Words that carry no topic on their own. Kept short: "vs", "how", "much" and the like are signal here.
@@ -32,23 +33,38 @@ _STOPWORDS = frozenset(
     that these those i me my we our you your he she they them their there here do does did doing done have
     has had having can could would should will shall may might must so if then than too very just also into
     out up any some such no not nor only own same s t don get got ive im id youre please tell know want
-    wanna really thing things stuff someone somebody anyone anybody one ones
+    wanna really thing things stuff someone somebody anyone anybody one ones something anything everything
+    nothing today hello hi hey thanks thank pls plz lol guys folks okay ok yes yeah hmm question questions
     """.split()
 )
 
-_FIELD_WEIGHTS = {"alias": 3.0, "title": 2.5, "question": 1.5, "body": 0.5}
+_FIELD_WEIGHTS = {"alias": 3.0, "title": 2.0, "question": 1.0}
 _K1, _B = 1.2, 0.5
+_SURFACE = 0.6
+_HEAD_K, _BODY_K, _BODY_W, _COVER_W, _ANY_W = 6.0, 8.0, 0.3, 1.5, 0.3
+_NEAREST = 2
+# Below this score no topic is answered (off-topic or one vague word); below this lead over the runner-up the
+# answer comes with the next two topics offered beside it. Set from the score spread of right and wrong answers.
+_ANSWER_FLOOR, _CLEAR_MARGIN = 1.1, 0.15
 
 
 @dataclass(frozen=True)
 class Match:
-    topic: str | None  # the chosen topic, when confident
-    confident: bool
+    """The matcher's verdict. `topic` is answered; when not `confident`, the runner-ups are worth offering too."""
+
+    topic: str | None  # the topic to answer, or None when the evidence is too weak to pick one
+    confident: bool  # the topic stands clearly above the next one
     ranked: tuple[tuple[str, float], ...]  # (topic id, score), best first
 
     @property
     def suggestions(self) -> tuple[str, ...]:
-        return tuple(t for t, s in self.ranked[:3] if s > 0)
+        """The best three, offered instead of an answer when there is none."""
+        return tuple(t for t, s in self.ranked[:3] if s > 0) if self.topic is None else ()
+
+    @property
+    def alternatives(self) -> tuple[str, ...]:
+        """The next two, offered beside an answer that was a close call."""
+        return () if self.confident else tuple(t for t, s in self.ranked[1:3] if s > 0)
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +74,38 @@ def _stemmer() -> snowballstemmer.stemmer:
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
+
+
+class _Index:
+    """BM25 over one kind of text (the topics' "head": id, aliases, title and questions; or their bodies)."""
+
+    def __init__(self, docs: dict[str, Counter[str]]) -> None:
+        self.docs = docs
+        n = len(docs)
+        df: Counter[str] = Counter()
+        for tf in docs.values():
+            df.update(tf.keys())
+        # An exact word form ("=tips") counts half: its stem already carries most of the meaning.
+        self.idf = {
+            t: math.log(1 + (n - d + 0.5) / (d + 0.5)) * (_SURFACE if t.startswith("=") else 1.0) for t, d in df.items()
+        }
+        self.avg_len = sum(sum(tf.values()) for tf in docs.values()) / max(n, 1)
+        self.unseen_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def coverage(self, terms: set[str], topic: str) -> float:
+        """The share of the query's weight that appears anywhere in the topic."""
+        total = sum(self.idf.get(t, 0.0) for t in terms) or 1.0
+        return sum(self.idf.get(t, 0.0) for t in terms if t in self.docs[topic]) / total
+
+    def score(self, terms: set[str], topic: str) -> float:
+        tf = self.docs[topic]
+        length = sum(tf.values())
+        total = 0.0
+        for term in terms:
+            f = tf.get(term, 0.0)
+            if f:
+                total += self.idf[term] * f * (_K1 + 1) / (f + _K1 * (1 - _B + _B * length / self.avg_len))
+        return total
 
 
 class TopicMatcher:
@@ -73,31 +121,29 @@ class TopicMatcher:
                 self._exact[name] = entry.id
                 self._exact[name.replace("-", " ")] = entry.id
 
-        self._docs: dict[str, Counter[str]] = {}
+        heads: dict[str, Counter[str]] = {}
+        bodies: dict[str, Counter[str]] = {}
         self._questions: dict[str, list[set[str]]] = {}
         vocabulary: set[str] = set(self._synonyms)
         for entry in content.faqs.values():
-            fields = {
-                "alias": " ".join([entry.id.replace("-", " "), *(a.replace("-", " ") for a in entry.aliases)]),
-                "title": entry.title,
-                "question": " ".join(entry.questions),
-                "body": entry.body,
-            }
-            tf: Counter[str] = Counter()
-            for name, text in fields.items():
+            names = " ".join([entry.id.replace("-", " "), *(a.replace("-", " ") for a in entry.aliases)])
+            head: Counter[str] = Counter()
+            for text, weight in ((names, _FIELD_WEIGHTS["alias"]), (entry.title, _FIELD_WEIGHTS["title"]),
+                                 *((q, _FIELD_WEIGHTS["question"]) for q in entry.questions)):  # fmt: skip
                 vocabulary.update(words(text))
                 for term in self._terms(text, correct=False):
-                    tf[term] += _FIELD_WEIGHTS[name]
-            self._docs[entry.id] = tf
-            self._questions[entry.id] = [set(self._terms(q, correct=False)) for q in (entry.title, *entry.questions)]
+                    head[term] += weight
+            heads[entry.id] = head
+            vocabulary.update(words(entry.body))
+            bodies[entry.id] = Counter(self._terms(entry.body, correct=False))
+            self._questions[entry.id] = [
+                set(self._terms(q, correct=False)) for q in (names, entry.title, *entry.questions)
+            ]
+        self._head = _Index(heads)
+        self._body = _Index(bodies)
+        self._all = _Index({t: heads[t] + bodies[t] for t in heads})
         self._vocabulary = sorted(w for w in vocabulary if len(w) > 2)
         self._known = set(vocabulary)
-        n = len(self._docs)
-        df: Counter[str] = Counter()
-        for tf in self._docs.values():
-            df.update(tf.keys())
-        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        self._avg_len = sum(sum(tf.values()) for tf in self._docs.values()) / max(n, 1)
 
     # -- text normalisation -------------------------------------------------------------------------------
 
@@ -105,11 +151,18 @@ class TopicMatcher:
         """The nearest known word for an unknown one (typos), or the word itself."""
         if word in self._known or len(word) < 4 or word.isdigit():
             return word
-        cutoff = 80 if len(word) < 7 else 75
-        best = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
+        # Damerau-Levenshtein counts a swap ("reserach") as one edit: the commonest typo costs the least.
+        cutoff = 0.8 if len(word) < 7 else 0.75
+        best = process.extractOne(
+            word, self._vocabulary, scorer=DamerauLevenshtein.normalized_similarity, score_cutoff=cutoff
+        )
         return best[0] if best else word
 
     def _terms(self, text: str, correct: bool = True) -> list[str]:
+        """Stems of the content words, plus each word's exact form ("=word") when the stem differs.
+
+        The exact form keeps "responsibilities" closer to "responsibilities" than to "responsible" (same stem).
+        """
         lowered = " ".join(words(text))
         for phrase, meaning in self._multiword.items():
             if phrase in lowered:
@@ -121,50 +174,56 @@ class TopicMatcher:
             for w in (word, *self._synonyms.get(word, ())):
                 for part in w.split():
                     if part not in _STOPWORDS:
-                        out.append(_stemmer().stemWord(part))
+                        stem = _stemmer().stemWord(part)
+                        out.append(stem)
+                        if stem != part:
+                            out.append("=" + part)
         return out
 
     # -- ranking --------------------------------------------------------------------------------------------
 
-    def _bm25(self, terms: list[str], tf: Counter[str]) -> float:
-        length = sum(tf.values())
-        score = 0.0
-        for term in set(terms):
-            f = tf.get(term, 0.0)
-            if f:
-                norm = f * (_K1 + 1) / (f + _K1 * (1 - _B + _B * length / self._avg_len))
-                score += self._idf.get(term, 0.0) * norm
-        return score
+    def _nearest_questions(self, terms: set[str], topic: str) -> float:
+        """Mean IDF-weighted cosine of the query with the topic's two closest example questions (or title)."""
+        idf = self._head.idf
+        # A word no topic uses counts as a rare word in the query's norm: "weather" must dilute "what".
+        norm = sum(idf.get(t, self._head.unseen_idf) for t in terms) or 1.0
+        sims = sorted(
+            (
+                sum(idf.get(t, 0.0) for t in terms & question)
+                / math.sqrt(norm * (sum(idf.get(t, 0.0) for t in question) or 1.0))
+                for question in self._questions[topic]
+            ),
+            reverse=True,
+        )
+        return sum(sims[:_NEAREST]) / _NEAREST
 
-    def _coverage(self, terms: set[str], topic: str) -> float:
-        """The largest share of the query's IDF weight that one example question of the topic contains."""
-        total = sum(self._idf.get(t, 0.0) for t in terms) or 1.0
-        best = 0.0
-        for question in self._questions[topic]:
-            shared = sum(self._idf.get(t, 0.0) for t in terms & question)
-            union = sum(self._idf.get(t, 0.0) for t in terms | question) or 1.0
-            best = max(best, 0.7 * shared / total + 0.3 * shared / union)
-        return best
+    def scores(self, query: str) -> dict[str, float]:
+        terms = set(self._terms(query[: limits.MEMBER_QUERY]))
+        if not terms:
+            return {}
+        result = {}
+        for topic in self._faqs:
+            head = self._head.score(terms, topic)
+            body = self._body.score(terms, topic)
+            result[topic] = (
+                head / (head + _HEAD_K)
+                + _BODY_W * body / (body + _BODY_K)
+                + _COVER_W * self._nearest_questions(terms, topic)
+                + _ANY_W * self._all.coverage(terms, topic)
+            )
+        return result
 
     def match(self, query: str) -> Match:
-        query = query[: limits.MEMBER_QUERY]
-        key = " ".join(words(query))
+        key = " ".join(words(query[: limits.MEMBER_QUERY]))
         if key in self._exact:
             topic = self._exact[key]
             return Match(topic=topic, confident=True, ranked=((topic, float("inf")),))
-        terms = self._terms(query)
-        if not terms:
+        scores = self.scores(query)
+        if not scores:
             return Match(topic=None, confident=False, ranked=())
-        term_set = set(terms)
-        scores: dict[str, float] = {}
-        for topic, tf in self._docs.items():
-            bm25 = self._bm25(terms, tf)
-            scores[topic] = bm25 / (bm25 + 6.0) + self._coverage(term_set, topic)
         ranked = tuple(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
         best, best_score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        confident = best_score >= 0.45 and best_score - runner_up >= 0.08 * best_score
-        return Match(topic=best if confident else None, confident=confident, ranked=ranked)
-
-    def entry(self, topic: str) -> FaqEntry:
-        return self._faqs[topic]
+        if best_score < _ANSWER_FLOOR:
+            return Match(topic=None, confident=False, ranked=ranked)
+        return Match(topic=best, confident=best_score - runner_up >= _CLEAR_MARGIN, ranked=ranked)

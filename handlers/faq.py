@@ -7,11 +7,17 @@ from dataclasses import replace
 
 from content.schema import GROUP_ORDER, FaqEntry
 from handlers.registry import action, command
-from handlers.safe_text import quote
+from handlers.safe_text import quote, shorten
 from handlers.services import Services
 from handlers.types import Button, Invocation, Reply, Section, paragraphs
 
 COMMAND = "re-faq"
+BUTTON_LABEL = 60  # fits Slack (75) and Discord (80) button labels with room to spare
+
+
+def topic_button(entry: FaqEntry) -> Button:
+    """A button that shows a topic's answer, labelled with its title."""
+    return Button(shorten(entry.title, BUTTON_LABEL), "faq.show", entry.id)
 
 
 def answer(entry: FaqEntry, services: Services) -> Reply:
@@ -73,7 +79,7 @@ def _suggest(query: str, suggestions: tuple[str, ...], services: Services) -> Re
                 items=tuple(f"`/re-faq {t}`: {faqs[t].title}" for t in suggestions),
             ),
         ),
-        buttons=tuple(Button(faqs[t].title[:75], "faq.show", t) for t in suggestions),
+        buttons=tuple(topic_button(faqs[t]) for t in suggestions),
         suggestions=suggestions,
     )
 
@@ -92,9 +98,18 @@ def faq(inv: Invocation, services: Services) -> Reply:
     if entry is not None:
         return answer(entry, services)
     match = services.matcher.match(query)
-    if match.topic is not None:
-        return answer(services.content.faqs[match.topic], services)
-    return _suggest(query, match.suggestions, services)
+    if match.topic is None:
+        return _suggest(query, match.suggestions, services)
+    reply = answer(services.content.faqs[match.topic], services)
+    if not match.alternatives:
+        return reply
+    faqs = services.content.faqs
+    others = " · ".join(f"`/re-faq {t}`" for t in match.alternatives)
+    return replace(
+        reply,
+        context=(f"Not quite what you asked? Try {others}", *reply.context),
+        buttons=(*reply.buttons, *(topic_button(faqs[t]) for t in match.alternatives)),
+    )
 
 
 @action("faq.show")

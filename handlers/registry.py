@@ -50,6 +50,11 @@ def error_reply(command: str, message: str, *hints: str) -> Reply:
     return Reply(command=command, sections=sections, error=True)
 
 
+def _failure(command: str) -> Reply:
+    reply = error_reply(command, "Sorry, something went wrong on my side. It has been logged; please try again.")
+    return replace(reply, failed=True)
+
+
 def _with_now(inv: Invocation, services: Services) -> Invocation:
     return inv if inv.now is not None else replace(inv, now=services.clock())
 
@@ -64,7 +69,7 @@ def dispatch(inv: Invocation, services: Services) -> Reply:
         return spec.handler(_with_now(inv, services), services)
     except Exception:
         log.exception("handler for /%s failed", spec.name)
-        return error_reply(spec.name, "Sorry, something went wrong on my side. It has been logged; please try again.")
+        return _failure(spec.name)
 
 
 def run_action(name: str, value: str, inv: Invocation, services: Services) -> Reply:
@@ -76,4 +81,4 @@ def run_action(name: str, value: str, inv: Invocation, services: Services) -> Re
         return fn(_with_now(inv, services), value, services)
     except Exception:
         log.exception("action %s failed", name)
-        return error_reply(inv.command, "Sorry, something went wrong on my side. It has been logged; please try again.")
+        return _failure(inv.command)

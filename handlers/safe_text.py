@@ -21,3 +21,13 @@ def quote(text: str, limit: int = 80) -> str:
     text = text.replace("<", "‹").replace(">", "›")
     text = text.replace("@", "@" + _ZWSP)
     return _MARKUP.sub(r"\\\1", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-") + "…"

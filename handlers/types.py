@@ -63,6 +63,7 @@ class Reply:
     error: bool = False  # the member's input could not be used; the reply says why and how to fix it
     shared_by: str | None = None  # platform user id of the member who shared this publicly; renderers credit them
     followups: tuple[Reply, ...] = field(default=())  # e.g. a paper's study prompts, posted as a thread
+    failed: bool = False  # a bug on our side (the handler raised): counted and logged apart from members' mistakes
 
     def with_visibility(self, ephemeral: bool) -> Reply:
         return replace(self, ephemeral=ephemeral)

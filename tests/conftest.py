@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated store on SQLite (always) and on PostgreSQL (when it answers; required with CI=true).
+"""Shared fixtures: content, services, and a migrated store on SQLite (always) and PostgreSQL (when it answers;
+required with CI=true).
 
 Each test session creates its own PostgreSQL database (re_bot_test_<random>) from a connection to `test`, and drops
 it at the end, so several test runs can share the server; tests get empty tables (TRUNCATE) on it.
@@ -8,15 +9,40 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
 from bot.ticker import Store, open_store
-from content.loader import load_content
+from content import Content, load_content
 from handlers import Services
+
+DATA = Path(__file__).parent / "data"
+FIXED_NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    """The packaged content, loaded once."""
+    return load_content()
+
+
+@pytest.fixture(scope="session")
+def services(content: Content) -> Services:
+    return Services.from_content(content, clock=lambda: FIXED_NOW)
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    """A small valid content folder, copied so a test can break it."""
+    target = tmp_path / "content"
+    shutil.copytree(DATA / "content-min", target)
+    return target
+
 
 PG_HOST = os.environ.get("RE_BOT_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("RE_BOT_TEST_PG_PORT", "5432")
@@ -81,11 +107,6 @@ def store(request, tmp_path) -> Iterator[Store]:
         yield s
 
 
-@pytest.fixture(scope="session")
-def content():
-    return load_content()
-
-
 class Clock:
     """A frozen clock tests move by hand."""
 
@@ -97,5 +118,6 @@ class Clock:
 
 
 @pytest.fixture
-def services(store: Store, content) -> Services:
+def store_services(store: Store, content: Content) -> Services:
+    """Services with a real store (each backend), for reminders, subscriptions and progress."""
     return Services.from_content(content, store=store.api)

@@ -10,12 +10,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fake_platform import FakePlatform
 from sqlalchemy import func, select
 
 from bot.store.models import Delivery
 from handlers.schedule import Rule
 from handlers.store_api import REMINDER
-from tests.fake_platform import FakePlatform
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2025, 1, 6, 6, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ def url_of(store) -> str:
 
 async def worker(store, fake_url: str, *ats: datetime, lease: float = 120, concurrency: int = 8):
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.tick_worker", url_of(store), fake_url, *(a.isoformat() for a in ats),
+        sys.executable, str(ROOT / "tests" / "tick_worker.py"), url_of(store), fake_url, *(a.isoformat() for a in ats),
         "--lease", str(lease), "--concurrency", str(concurrency), cwd=ROOT,
     )  # fmt: skip
 

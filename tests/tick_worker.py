@@ -1,4 +1,4 @@
-"""A ticking process for the concurrency and crash tests: `python -m tests.tick_worker DB_URL FAKE_URL ISO...`.
+"""A ticking process for the concurrency and crash tests: `python tests/tick_worker.py DB_URL FAKE_URL ISO...`.
 
 It runs the real claim and dispatch code against DB_URL, delivering through `HttpSender` to the fake platform.
 """
@@ -9,11 +9,12 @@ import argparse
 import asyncio
 from datetime import datetime, timedelta
 
+from fake_platform import HttpSender
+
 from bot.config import Settings
 from bot.dispatcher import DispatchPolicy
 from bot.ticker import Ticker, open_store
 from content.loader import load_content
-from tests.fake_platform import HttpSender
 
 
 async def main() -> None:

@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# re-bot image: `docker build -t re-bot .`, then `docker run --env-file .env -p 3000:3000 -v re-bot-data:/data re-bot`.
+# The build runs the same `pip install .` of the same pyproject.toml on the same Python as CI (tests/test_docker.py
+# keeps them in step). The content is package data, so it is baked into the installed package.
+ARG PYTHON_VERSION=3.11
+
+FROM python:${PYTHON_VERSION}-slim AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/re-bot
+WORKDIR /src
+COPY pyproject.toml README.md LICENSE ./
+COPY content ./content
+COPY handlers ./handlers
+COPY bot ./bot
+RUN /opt/re-bot/bin/pip install --no-cache-dir . \
+    && /opt/re-bot/bin/re-bot content check
+
+FROM python:${PYTHON_VERSION}-slim AS runtime
+LABEL org.opencontainers.image.title="re-bot" \
+      org.opencontainers.image.description="Slack and Discord bot for people becoming ML research engineers" \
+      org.opencontainers.image.licenses="MIT"
+RUN groupadd --system --gid 10001 re-bot \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin re-bot \
+    && mkdir /data \
+    && chown 10001:10001 /data
+COPY --from=build /opt/re-bot /opt/re-bot
+ENV PATH=/opt/re-bot/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    RE_BOT_DATABASE_URL=sqlite:////data/re-bot.db \
+    RE_BOT_HTTP_PORT=3000 \
+    RE_BOT_LOG_FORMAT=json
+# The SQLite database (the default) lives here; with PostgreSQL the volume stays empty.
+VOLUME ["/data"]
+WORKDIR /app
+# Numeric, so Kubernetes' runAsNonRoot can verify it.
+USER 10001:10001
+EXPOSE 3000
+# Slim images have no curl: a few lines of standard-library Python ask GET /healthz.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["python", "-m", "bot.healthcheck"]
+# `docker run re-bot config check`, `docker run re-bot tick --at ...`: any sub-command replaces `run`.
+ENTRYPOINT ["re-bot"]
+CMD ["run"]

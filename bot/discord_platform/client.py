@@ -1,0 +1,107 @@
+"""The Discord client and its runtime: gateway connection, command tree and persistent buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot import metrics
+from bot.discord_platform.api import use_api_base
+from bot.discord_platform.commands import ReBotTree, add_commands
+from bot.discord_platform.interactions import NO_MENTIONS, ActionButton
+from bot.discord_platform.sender import DiscordSender
+from bot.runtime import InFlight
+from handlers import Services
+
+log = logging.getLogger(__name__)
+
+# A rate limit longer than this is not slept through inside a request: the sender reports it (with retry_after) so
+# the scheduler's budget decides, instead of a DM fan-out stalling on one route.
+MAX_RATELIMIT_WAIT = 30.0
+
+
+def intents() -> discord.Intents:
+    """Slash commands, buttons and DMs need no privileged intent (no members, presences or message content)."""
+    return discord.Intents.default()
+
+
+def _rate_limit_trace() -> aiohttp.TraceConfig:
+    """Counts the 429s discord.py is about to sleep through (it handles them itself) in the shared metrics."""
+
+    async def on_request_end(session: Any, context: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        if params.response.status == 429:
+            headers = params.response.headers
+            try:
+                seconds = float(headers.get("X-RateLimit-Reset-After") or headers.get("Retry-After") or 0)
+            except ValueError:
+                seconds = 0.0
+            metrics.observe_rate_limit("discord", seconds)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_request_end)
+    return trace
+
+
+class ReBotClient(discord.AutoShardedClient):
+    """Shards when Discord asks; every message it sends mentions nobody unless a caller says otherwise."""
+
+    def __init__(self, services: Services, **options: Any) -> None:
+        options.setdefault("intents", intents())
+        options.setdefault("allowed_mentions", NO_MENTIONS)
+        options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
+        options.setdefault("http_trace", _rate_limit_trace())
+        super().__init__(**options)
+        self.services = services
+        self.inflight = InFlight()  # interactions being answered; shutdown waits for them
+        self.sender = DiscordSender(self)  # one per client, so its DM channel cache is shared
+        self.tree = ReBotTree(self)
+        self.command_names = add_commands(self.tree)
+
+    async def setup_hook(self) -> None:
+        # Buttons on messages sent before this process started find their handler through their custom_id.
+        self.add_dynamic_items(ActionButton)
+
+
+class DiscordPlatform:
+    """`re-bot run`'s Discord part. Commands are not synced here (rate limited): `re-bot discord sync` does that."""
+
+    name = "discord"
+
+    def __init__(self, token: str, services: Services, api_url: str | None = None) -> None:
+        use_api_base(api_url)
+        self.client = ReBotClient(services)
+        self.sender = self.client.sender
+        self._token = token
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from bot.cli import StartupError
+
+        try:
+            await self.client.login(self._token)
+        except discord.LoginFailure:
+            raise StartupError("re-bot: Discord rejected DISCORD_TOKEN; copy the bot token again.") from None
+        log.warning("Discord: logged in as %s; connecting to the gateway", self.client.user)
+        self._task = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
+        self._task.add_done_callback(_report)
+
+    @property
+    def ready(self) -> bool:
+        """Connected: every shard has received READY and the client has not been closed."""
+        return self.client.is_ready() and not self.client.is_closed()
+
+    async def stop(self) -> None:
+        # Answer the interactions already being handled; later ones are told to try again (see `working`).
+        await self.client.inflight.drain()
+        await self.client.close()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _report(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("Discord gateway connection ended", exc_info=task.exception())

@@ -1,0 +1,128 @@
+"""Buttons: custom_ids carry action and value, so a fresh client (a restart) handles buttons on old messages."""
+
+from __future__ import annotations
+
+from discord_support import EPHEMERAL, MEMBER_ID, callback_of, feed, press, shared_services, slash
+
+from bot.discord_platform.client import ReBotClient
+from handlers import rotation
+
+
+def buttons_of(data: dict) -> list[tuple[str, str]]:
+    return [(b["label"], b["custom_id"]) for row in data.get("components", []) for b in row["components"]]
+
+
+async def test_another_paper_on_a_private_answer_turns_the_page_in_place(client, fake_discord):
+    papers = shared_services().content.papers
+    first = rotation.rotation(papers)[0]
+    payload = press(f"re:paper.another:{first.id}", ephemeral=True)
+    await feed(client, payload)
+    body = callback_of(fake_discord, payload)
+    assert body["type"] == 7  # UPDATE_MESSAGE: the ephemeral answer now shows the next paper
+    following = rotation.after(papers, first.id)
+    assert following.title in body["data"]["embeds"][0]["description"]
+    assert ("Another paper", f"re:paper.another:{following.id}") in buttons_of(body["data"])
+    assert body["data"]["allowed_mentions"] == {"parse": []}
+
+
+async def test_another_paper_on_a_channel_post_answers_only_the_presser(client, fake_discord):
+    payload = press("re:paper.another:transformer", ephemeral=False)
+    await feed(client, payload)
+    body = callback_of(fake_discord, payload)
+    assert body["type"] == 4
+    assert body["data"]["flags"] & EPHEMERAL
+
+
+async def test_share_faq_posts_publicly_crediting_the_member_without_pinging(client, fake_discord):
+    payload = press("re:faq.share:phd")
+    await feed(client, payload)
+    body = callback_of(fake_discord, payload)
+    assert body["type"] == 4
+    data = body["data"]
+    assert not (data.get("flags") or 0) & EPHEMERAL
+    assert data["content"] == f"Shared by <@{MEMBER_ID}>"
+    assert data["allowed_mentions"] == {"parse": []}
+    assert data["embeds"][0]["title"] == shared_services().content.faqs["phd"].title
+    assert buttons_of(data) == []
+
+
+async def test_suggestion_button_shows_the_topic(client, fake_discord):
+    payload = press("re:faq.show:salary")
+    await feed(client, payload)
+    body = callback_of(fake_discord, payload)
+    assert body["type"] == 7
+    assert body["data"]["embeds"][0]["title"] == shared_services().content.faqs["salary"].title
+
+
+async def test_generic_share_copies_the_private_answer_to_the_channel(client, fake_discord):
+    message = {
+        "embeds": [{"type": "rich", "title": "Paper of the day", "description": "**Attention Is All You Need**"}],
+        "components": [
+            {
+                "type": 1,
+                "components": [
+                    {"type": 2, "style": 2, "label": "Another paper", "custom_id": "re:paper.another:transformer"},
+                    {"type": 2, "style": 1, "label": "Share in channel", "custom_id": "re:share:"},
+                ],
+            }
+        ],
+    }
+    payload = press("re:share:", message=message)
+    await feed(client, payload)
+    data = callback_of(fake_discord, payload)["data"]
+    assert not (data.get("flags") or 0) & EPHEMERAL
+    assert data["content"] == f"Shared by <@{MEMBER_ID}>"
+    assert data["embeds"][0]["title"] == "Paper of the day"
+    assert buttons_of(data) == [("Another paper", "re:paper.another:transformer")]
+
+
+async def test_prompt_another(client, fake_discord):
+    prompts = shared_services().content.prompts
+    first = rotation.rotation(prompts)[0]
+    payload = press(f"re:prompt.another:{first.id}")
+    await feed(client, payload)
+    data = callback_of(fake_discord, payload)["data"]
+    assert rotation.after(prompts, first.id).id in data["embeds"][0]["footer"]["text"]
+
+
+async def test_unknown_action_gets_a_helpful_private_answer(client, fake_discord):
+    payload = press("re:retired.action:x", ephemeral=False)
+    await feed(client, payload)
+    data = callback_of(fake_discord, payload)["data"]
+    assert data["flags"] & EPHEMERAL
+    assert "no longer" in data["embeds"][0]["description"]
+
+
+async def test_buttons_work_after_a_restart(fake_discord):
+    """A message sent by one process; its button pressed after that process is gone and a new one started."""
+    first = ReBotClient(shared_services())
+    await first.login("fake-token")
+    answer = slash("re-paper", {"paper": "transformer"})
+    await feed(first, answer)
+    sent = callback_of(fake_discord, answer)["data"]
+    await first.close()
+
+    restarted = ReBotClient(shared_services())
+    await restarted.login("fake-token")
+    try:
+        custom_id = dict(buttons_of(sent))["Another paper"]
+        payload = press(custom_id, message={"embeds": sent["embeds"], "components": sent["components"]})
+        await feed(restarted, payload)
+        body = callback_of(fake_discord, payload)
+        assert body["type"] == 7
+        following = rotation.after(shared_services().content.papers, "transformer")
+        assert following.title in body["data"]["embeds"][0]["description"]
+    finally:
+        await restarted.close()
+
+
+def test_every_custom_id_fits_discord():
+    from bot.discord_platform.render import CUSTOM_ID, button_id
+    from handlers import Invocation, dispatch
+
+    services = shared_services()
+    lines = [("re-faq", t) for t in services.content.faqs] + [("re-paper", p.id) for p in services.content.papers]
+    lines += [("re-prompt", p.id) for p in services.content.prompts] + [("re-faq", "")]
+    for command, text in lines:
+        reply = dispatch(Invocation(command=command, text=text, platform="discord"), services)
+        assert all(len(button_id(b)) <= CUSTOM_ID for b in reply.buttons), (command, text)
