@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -25,12 +28,37 @@ class StartupError(Exception):
     """An operator's mistake (bad content, bad configuration): printed as is, exit status 1, no traceback."""
 
 
-def load_services(settings: Settings) -> Services:
+def load_services(settings: Settings, store: Any = None) -> Services:
     try:
         content = load_content(settings.content_dir)
     except ContentError as exc:
         raise StartupError("\n".join([*exc.problems, "re-bot: the content is invalid; fix the lines above."])) from None
-    return Services.from_content(content)
+    return Services.from_content(content, store=store.api if store is not None else None)
+
+
+def open_store(settings: Settings, migrate: bool | None = None):
+    """The database (migrated at start on SQLite); an unreachable or invalid one stops start-up with the reason."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from bot.ticker import open_store as _open
+
+    try:
+        return _open(settings, migrate)
+    except (ArgumentError, OperationalError, ValueError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise StartupError(
+            f"re-bot: cannot open the database RE_BOT_DATABASE_URL={_safe_url(settings.database_url)}: {reason}\n"
+            "Set RE_BOT_DATABASE_URL to sqlite:///path/re-bot.db or postgresql+psycopg://user@host:5432/dbname."
+        ) from None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable)"
 
 
 def _settings(command: str = "") -> Settings:
@@ -97,26 +125,127 @@ def cmd_content_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _session(args: argparse.Namespace, as_json: bool = False) -> ConsoleSession:
-    services = load_services(_settings(args.command))
+def _session(args: argparse.Namespace | None = None, as_json: bool = False) -> ConsoleSession:
+    from bot.console import ConsoleSender
+    from bot.ticker import Ticker
+
+    settings = _settings(getattr(args, "command", None) or "console")
+    store = open_store(settings)
+    services = load_services(settings, store)
+    ticker = Ticker.from_settings(
+        settings, store, services.content, {"console": ConsoleSender()}, platforms={"console"}
+    )
     return ConsoleSession(
         services=services,
         user=getattr(args, "user", None) or "U-console",
         channel=getattr(args, "channel", None) or "C-console",
         as_json=as_json,
+        ticker=ticker,
     )
 
 
 def run_console(session: ConsoleSession) -> int:
+    """Read commands from standard input; while waiting, a tick every minute prints what falls due."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.ticker import every_minute
+
     interactive = sys.stdin.isatty()
     if interactive:
         print("re-bot console. Type /re-help for commands, Ctrl-D to quit.")
-    session.run(sys.stdin, sys.stdout, prompt="re-bot> " if interactive else "")
+    scheduler = BackgroundScheduler(timezone="UTC")
+
+    def tick() -> None:
+        try:
+            if due := session.deliver_due():
+                print("\n" + due, flush=True)
+        except Exception:
+            log.exception("console tick failed")
+
+    every_minute(scheduler, tick)
+    scheduler.start()
+    try:
+        session.run(sys.stdin, sys.stdout, prompt="re-bot> " if interactive else "")
+    finally:
+        scheduler.shutdown(wait=True)
     return 0
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     return run_console(_session(args))
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise StartupError(f"re-bot tick: “{text}” is not an ISO-8601 instant, e.g. 2025-03-30T07:00:00Z") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # a bare time is read as UTC
+
+
+async def _platform_senders(settings: Settings, services: Services) -> tuple[dict, list]:
+    """Senders of the platforms whose credentials are set (started, so they can send), plus the console's."""
+    from aiohttp import web
+
+    from bot.runtime import build_platforms
+
+    if not (settings.slack_enabled or settings.discord_enabled):
+        return {}, []
+    try:
+        platforms = build_platforms(settings, services, web.Application())
+    except NotImplementedError as exc:
+        print(f"re-bot tick: {exc}; its deliveries stay in the outbox.", file=sys.stderr)
+        return {}, []
+    for platform in platforms:
+        await platform.start()
+    return {p.name: p.sender for p in platforms}, platforms
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    from bot.console import ConsoleSender
+    from bot.ticker import Ticker
+
+    at = _parse_instant(args.at)
+    settings = _settings()
+    store = open_store(settings)
+    services = load_services(settings, store)
+
+    async def one_pass():
+        senders, platforms = await _platform_senders(settings, services)
+        senders["console"] = ConsoleSender(None if args.json else sys.stdout)
+        try:
+            return await Ticker.from_settings(settings, store, services.content, senders).tick(at)
+        finally:
+            for platform in reversed(platforms):
+                await platform.stop()
+
+    report = asyncio.run(one_pass())
+    for result in report.results:
+        if args.json:
+            print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)
+        elif result.platform != "console" or result.status != "sent":
+            print(
+                f"{result.status}: {result.kind} to {result.platform}:{result.target} for {result.fire_time}"
+                + (f" ({result.error})" if result.error else "")
+            )
+    sent = sum(r.status == "sent" for r in report.results)
+    print(
+        f"re-bot tick at {at.isoformat()}: {report.claimed} due, {sent} delivered, {report.skipped} skipped as "
+        f"too late, {len(report.results) - sent} not delivered",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.store.engine import current_revision, upgrade
+
+    store = open_store(_settings(), migrate=False)
+    before = current_revision(store.engine)
+    _, after = upgrade(store.engine)
+    url = _safe_url(_settings().database_url)
+    print(f"database {url}: " + (f"at {after}, up to date" if before == after else f"upgraded {before} -> {after}"))
+    return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -135,10 +264,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         _settings("console")  # the console's quieter log level: standard output and error are the member's screen
         print(f"re-bot: no platform credentials set; running the console platform. {PLATFORM_VARIABLES}",
               file=sys.stderr)  # fmt: skip
-        return run_console(ConsoleSession(services=load_services(settings)))
-    from bot.runtime import serve
+        return run_console(_session())
+    from bot.runtime import build_platforms, build_web_app, serve
+    from bot.ticker import SchedulerComponent
 
-    return asyncio.run(serve(settings, load_services(settings)))
+    store = open_store(settings)
+    services = load_services(settings, store)
+
+    async def main() -> int:
+        app = build_web_app()
+        platforms = build_platforms(settings, services, app)
+        scheduler = SchedulerComponent(settings, store, services.content, {p.name: p.sender for p in platforms})
+        return await serve(settings, services, app=app, platforms=platforms, components=[scheduler],
+                           readiness_checks={"database": store.ping})  # fmt: skip
+
+    return asyncio.run(main())
 
 
 def cmd_discord_sync(args: argparse.Namespace) -> int:
@@ -188,6 +328,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channel", default="C-console", help="channel id (default C-console)")
     p.add_argument("--json", action="store_true", help="print one JSON object per reply")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("tick", help="one delivery pass as of an instant (idempotent; also the catch-up tool)")
+    p.add_argument("--at", required=True, metavar="ISO-8601", help="the instant, e.g. 2025-03-30T07:00:00Z")
+    p.add_argument("--json", action="store_true", help="one JSON line per delivery")
+    p.set_defaults(func=cmd_tick)
+
+    p = sub.add_parser("db", help="database tools")
+    db_sub = p.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
+    d = db_sub.add_parser("upgrade", help="apply pending migrations to RE_BOT_DATABASE_URL")
+    d.set_defaults(func=cmd_db_upgrade)
 
     p = sub.add_parser("content", help="content tools")
     content_sub = p.add_subparsers(dest="content_command", required=True, metavar="SUBCOMMAND")

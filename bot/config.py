@@ -87,6 +87,17 @@ class Settings(BaseSettings):
     # Below `docker stop`'s 10 s before SIGKILL; raise both together (compose: stop_grace_period).
     shutdown_timeout: float = Field(8.0, gt=0, le=3600, validation_alias="RE_BOT_SHUTDOWN_TIMEOUT")
 
+    # Scheduling and delivery (see README "Reminders and subscriptions"); catch-up hours are above.
+    delivery_lease_seconds: float = Field(120.0, gt=0, le=3600, validation_alias="RE_BOT_DELIVERY_LEASE_SECONDS")
+    auto_migrate: bool = Field(True, validation_alias="RE_BOT_AUTO_MIGRATE")  # apply migrations at start
+    # Per-platform send budgets, messages per second (Slack: ~1/s per channel plus a workspace limit; Discord: 50
+    # requests/s per bot, and DMs paced because opening many DMs quickly gets a bot limited).
+    rate_slack: float = Field(5.0, gt=0, validation_alias="RE_BOT_RATE_SLACK")
+    rate_slack_per_target: float = Field(1.0, gt=0, validation_alias="RE_BOT_RATE_SLACK_PER_TARGET")
+    rate_discord: float = Field(5.0, gt=0, validation_alias="RE_BOT_RATE_DISCORD")
+    rate_discord_per_target: float = Field(1.0, gt=0, validation_alias="RE_BOT_RATE_DISCORD_PER_TARGET")
+    rate_console: float = Field(1000.0, gt=0, validation_alias="RE_BOT_RATE_CONSOLE")
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, v: SecretStr | None) -> SecretStr | None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import textwrap
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TextIO
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
+from bot.delivery import Sent
 from bot.markup import render
 from bot.observed import dispatch, run_action
 from handlers import Invocation, Reply, Services
@@ -71,6 +74,25 @@ def reply_json(reply: Reply) -> dict[str, object]:
     }
 
 
+class ConsoleSender:
+    """The console platform's delivery: prints a scheduled post or reminder (or, with `out=None`, only records it;
+    `re-bot tick --json` prints its own JSON lines)."""
+
+    platform = "console"
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out
+        self.lock = threading.Lock()
+
+    async def send(self, target: str, reply: Reply, *, kind: str, nonce: str) -> Sent:
+        if self.out is not None:
+            what = "reminder for" if kind == "reminder" else "post in"
+            with self.lock:
+                self.out.write(f"\n[{what} {target}]\n{render_reply(reply)}")
+                self.out.flush()
+        return Sent(message_id=nonce)
+
+
 @dataclass
 class ConsoleSession:
     """State of one console or `ask -` session: who is acting, in which channel."""
@@ -80,6 +102,21 @@ class ConsoleSession:
     channel: str = DEFAULT_CHANNEL
     as_json: bool = False
     tz: str | None = None
+    ticker: Any = None  # a console-only `bot.ticker.Ticker`: scheduled posts due are printed between lines
+    _tick_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def deliver_due(self) -> str | None:
+        """Run a console tick at the current time; the scheduled posts and reminders it delivered, as text."""
+        if self.ticker is None or self.as_json:
+            return None
+        with self._tick_lock:
+            report = asyncio.run(self.ticker.tick(self.services.clock()))
+        shown = []
+        for result in report.results:
+            if result.status == "sent":
+                what = "Reminder for" if result.kind == "reminder" else "Scheduled post in"
+                shown.append(f"[{what} {result.target}]\n{result.text}")
+        return "\n".join(shown) + "\n" if shown else None
 
     def invocation(self, command: str, text: str) -> Invocation:
         # The console is the operator's own terminal: the acting member may manage every channel.
@@ -140,6 +177,8 @@ class ConsoleSession:
             out.write(prompt)
             out.flush()
         for line in lines:
+            if due := self.deliver_due():
+                out.write(due + "\n")
             result = self.handle_line(line)
             if result:
                 out.write(result if self.as_json or not prompt else result + "\n")

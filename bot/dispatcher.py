@@ -1,0 +1,364 @@
+"""The send half of a tick: deliver what the outbox holds, within each platform's limits, exactly once.
+
+Per platform, a producer leases small batches of pending deliveries (`FOR UPDATE SKIP LOCKED` on PostgreSQL), a pool
+of workers sends them through the platform's `Sender` under a `RateBudget`, and the results are written back in
+batches. A lease is an expiry time on the row, not a lock held open: if the process dies between lease and send,
+another process (or this one after a restart) sends the row once the lease has expired. Retries:
+- `TransientDeliveryError` (429, 5xx, timeout): retried with exponential back-off (tenacity); a 429's Retry-After
+  pauses the whole platform's budget, not only the one message. After `attempts_per_lease` tries the row goes back
+  to the outbox with a back-off time; after `max_attempts` in all it is marked failed.
+- `PermanentDeliveryError` (DMs closed, channel gone): marked failed and its schedule paused with the reason.
+- Deliveries more than the catch-up window late are skipped, not sent.
+Delivery retry and lease times follow the wall clock (`wall_clock`); schedule times follow the tick's `now`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from aiolimiter import AsyncLimiter
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from bot import metrics
+from bot.console import render_reply
+from bot.delivery import PermanentDeliveryError, Sender, Sent, TransientDeliveryError
+from bot.store.models import Delivery, Schedule
+from content import Content
+from handlers.services import utc_now
+from handlers.store_api import CHANNEL_POST
+from handlers.study import reminder_reply, split_item
+from handlers.subscriptions import channel_post_reply
+from handlers.types import Reply
+
+log = logging.getLogger(__name__)
+
+
+class RateBudget:
+    """A platform's sending budget: `rate` messages/s with bursts of `burst`, at most one message per
+    `per_target_interval` seconds to one target (Slack: about 1/s per channel), and a hold after a 429."""
+
+    def __init__(self, rate: float, burst: int = 1, per_target_interval: float = 0.0) -> None:
+        self.rate, self.burst = rate, max(1, burst)
+        self._limiter: AsyncLimiter | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._held_until = 0.0
+        self._per_target = per_target_interval
+        self._next_for_target: dict[str, float] = {}
+
+    def hold(self, seconds: float) -> None:
+        """Send nothing on this platform for `seconds` (the platform said Retry-After)."""
+        loop = asyncio.get_running_loop()
+        self._held_until = max(self._held_until, loop.time() + seconds)
+
+    async def acquire(self, target: str) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # the console runs each tick in its own loop; limiters belong to one loop
+            self._loop, self._limiter = loop, AsyncLimiter(self.burst, self.burst / self.rate)
+            self._held_until, self._next_for_target = 0.0, {}
+        if self._per_target:
+            now = loop.time()
+            if len(self._next_for_target) > 50_000:  # forget targets whose slot has passed
+                self._next_for_target = {t: s for t, s in self._next_for_target.items() if s > now}
+            slot = max(now, self._next_for_target.get(target, 0.0))
+            self._next_for_target[target] = slot + self._per_target
+            if slot > now:
+                await asyncio.sleep(slot - now)
+        while (wait := self._held_until - loop.time()) > 0:
+            await asyncio.sleep(wait)
+        assert self._limiter is not None
+        await self._limiter.acquire()
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    lease: timedelta = timedelta(seconds=120)
+    attempts_per_lease: int = 4
+    max_attempts: int = 12
+    backoff_initial: float = 1.0  # seconds; doubled per attempt, with jitter
+    backoff_max: float = 60.0
+    send_timeout: float = 30.0
+    concurrency: int = 32
+    rate_limited_max: int = 100  # 429s in a row before an attempt counts as failed
+    catchup: timedelta = timedelta(hours=3)
+
+
+@dataclass(frozen=True)
+class Leased:
+    id: int
+    schedule_id: int
+    fire_time: datetime
+    kind: str
+    platform: str
+    target: str
+    item: str
+    day: object
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    platform: str
+    target: str
+    kind: str
+    fire_time: datetime
+    text: str
+    status: str  # "sent" | "failed" | "retry" | "skipped"
+    error: str | None = None
+    message_id: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "platform": self.platform,
+            "target": self.target,
+            "kind": self.kind,
+            "fire_time": self.fire_time.isoformat(),
+            "text": self.text,
+            "status": self.status,
+        }
+
+
+def delivery_reply(content: Content, kind: str, item: str, day) -> Reply:
+    """The Reply for an outbox row: the same handlers' replies a member gets from /re-paper and /re-prompt."""
+    if kind == CHANNEL_POST:
+        paper = content.paper(split_item(item)[1])
+        if paper is None:  # removed from the catalogue since the claim: post the day's paper instead
+            from handlers import rotation
+
+            paper = rotation.for_day(content.papers, day)
+        return channel_post_reply(paper)
+    return reminder_reply(content, item, day)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class _Run:
+    now: datetime
+    results: list[DeliveryResult] = field(default_factory=list)
+    marks: list[dict] = field(default_factory=list)
+    pauses: list[tuple[int, str]] = field(default_factory=list)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    marked: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        content: Content,
+        senders: Mapping[str, Sender],
+        budgets: Mapping[str, RateBudget] | None = None,
+        policy: DispatchPolicy | None = None,
+        *,
+        worker: str | None = None,
+        wall_clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.sessions, self.content, self.senders = sessions, content, dict(senders)
+        self.policy = policy or DispatchPolicy()
+        self.budgets = {p: (budgets or {}).get(p) or RateBudget(1000.0, 100) for p in self.senders}
+        self.worker = worker or worker_name()
+        self.wall_clock = wall_clock
+        self._replies: dict[tuple, tuple[Reply, str]] = {}
+
+    async def run(self, now: datetime) -> list[DeliveryResult]:
+        """Send every pending delivery of the platforms that have a sender. Returns what happened to each."""
+        run = _Run(now)
+        flusher = asyncio.create_task(self._flush_loop(run))
+        try:
+            await asyncio.gather(*(self._platform(name, run) for name in self.senders))
+        finally:
+            run.done.set()
+            run.marked.set()
+            await flusher
+            await asyncio.to_thread(self._flush, run)
+        return run.results
+
+    def _batch_size(self, platform: str) -> int:
+        # Lease no more than the budget can send in a quarter of the lease, so no lease expires while queued.
+        rate = self.budgets[platform].rate
+        return max(1, min(200, int(rate * self.policy.lease.total_seconds() / 4)))
+
+    async def _platform(self, platform: str, run: _Run) -> None:
+        batch = self._batch_size(platform)
+        queue: asyncio.Queue[Leased | None] = asyncio.Queue(maxsize=2 * batch)
+        workers = [asyncio.create_task(self._worker(queue, run)) for _ in range(self.policy.concurrency)]
+        try:
+            while leased := await asyncio.to_thread(self._lease, platform, batch):
+                for row in leased:
+                    await queue.put(row)
+        finally:
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+
+    def _lease(self, platform: str, batch: int) -> list[Leased]:
+        wall = self.wall_clock()
+        with self.sessions.begin() as session:
+            query = (
+                select(Delivery)
+                .where(Delivery.status == "pending", Delivery.platform == platform)
+                .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < wall))
+                .where(or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= wall))
+                .order_by(Delivery.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list(session.scalars(query))
+            for row in rows:
+                row.lease_until, row.claimed_by = wall + self.policy.lease, self.worker
+            return [
+                Leased(r.id, r.schedule_id, r.fire_time, r.kind, r.platform, r.target, r.item, r.day, r.attempts)
+                for r in rows
+            ]
+
+    async def _worker(self, queue: asyncio.Queue[Leased | None], run: _Run) -> None:
+        while (row := await queue.get()) is not None:
+            try:
+                await self._deliver(row, run)
+            except Exception:  # a bug must not stop the other deliveries; the row's lease expires and it is retried
+                log.exception("delivery %s failed unexpectedly", row.id)
+
+    async def _flush_loop(self, run: _Run) -> None:
+        """Write results back as soon as there are any (batched by whatever piled up during the previous write), so
+        a crash repeats as few sends as possible."""
+        while not run.done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(run.marked.wait(), 1.0)
+            run.marked.clear()
+            await asyncio.to_thread(self._flush, run)
+
+    def _flush(self, run: _Run) -> None:
+        marks, run.marks = run.marks, []
+        pauses, run.pauses = run.pauses, []
+        if not marks and not pauses:
+            return
+        with self.sessions.begin() as session:
+            if marks:
+                session.execute(update(Delivery), marks)
+            for schedule_id, reason in pauses:
+                session.execute(
+                    update(Schedule)
+                    .where(Schedule.id == schedule_id)
+                    .values(status="paused", pause_reason=reason[:300])
+                )
+
+    def _wait(self, retry_state) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, TransientDeliveryError) and exc.retry_after is not None:
+            return exc.retry_after
+        initial = self.policy.backoff_initial
+        return wait_exponential_jitter(multiplier=initial, max=self.policy.backoff_max, jitter=initial)(retry_state)
+
+    async def _deliver(self, row: Leased, run: _Run) -> None:
+        key = (row.kind, row.item, row.day)
+        if key not in self._replies:  # a fan-out sends the same step to many members: build and render it once
+            if len(self._replies) > 1000:
+                self._replies.clear()
+            reply = delivery_reply(self.content, row.kind, row.item, row.day)
+            self._replies[key] = (reply, render_reply(reply))
+        reply, text = self._replies[key]
+        result = DeliveryResult(row.platform, row.target, row.kind, row.fire_time, text, "sent")
+        wall = self.wall_clock()
+        if run.now - row.fire_time > self.policy.catchup:
+            self._record(run, row, result, status="skipped", error="more than the catch-up window late")
+            return
+        tries = 0
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.policy.attempts_per_lease),
+                wait=self._wait,
+                retry=retry_if_exception_type(TransientDeliveryError),
+                reraise=True,
+            ):
+                with attempt:
+                    tries += 1
+                    sent = await self._send_within_budget(row, reply)
+        except TransientDeliveryError as exc:
+            attempts = row.attempts + tries
+            if attempts >= self.policy.max_attempts:
+                self._record(
+                    run,
+                    row,
+                    result,
+                    status="failed",
+                    error=f"gave up after {attempts} attempts: {exc}",
+                    attempts=attempts,
+                )
+            else:
+                backoff = min(self.policy.backoff_max, self.policy.backoff_initial * 2**attempts)
+                self._record(
+                    run,
+                    row,
+                    result,
+                    status="retry",
+                    error=str(exc),
+                    attempts=attempts,
+                    next_attempt_at=wall + timedelta(seconds=backoff),
+                )
+            return
+        except PermanentDeliveryError as exc:
+            self._record(run, row, result, status="failed", error=exc.reason, attempts=row.attempts + tries)
+            run.pauses.append((row.schedule_id, exc.reason))
+            return
+        self._record(run, row, result, status="sent", attempts=row.attempts + tries, message_id=sent.message_id)
+
+    async def _send_within_budget(self, row: Leased, reply: Reply) -> Sent:
+        """One attempt. A 429 is the platform saying "later", not a failure: hold the platform's budget for its
+        Retry-After and send again, without using up an attempt (up to `rate_limited_max` times)."""
+        sender, budget = self.senders[row.platform], self.budgets[row.platform]
+        for _ in range(self.policy.rate_limited_max):
+            await budget.acquire(row.target)
+            try:
+                return await asyncio.wait_for(
+                    sender.send(row.target, reply, kind=row.kind, nonce=f"re-{row.id}"),  # type: ignore[arg-type]
+                    self.policy.send_timeout,
+                )
+            except TransientDeliveryError as exc:
+                if exc.retry_after is None:
+                    raise
+                metrics.observe_rate_limit(row.platform, exc.retry_after)
+                budget.hold(exc.retry_after)
+            except TimeoutError:
+                raise TransientDeliveryError("timed out") from None
+        raise TransientDeliveryError(f"still rate limited after {self.policy.rate_limited_max} tries")
+
+    def _record(
+        self,
+        run: _Run,
+        row: Leased,
+        result: DeliveryResult,
+        *,
+        status: str,
+        error: str | None = None,
+        attempts: int | None = None,
+        message_id: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        run.results.append(replace(result, status=status, error=error, message_id=message_id))
+        if status in ("sent", "failed", "retry"):
+            metrics.observe_delivery(row.platform, row.kind, "retried" if status == "retry" else status,
+                                     target=row.target, schedule=row.schedule_id,
+                                     fire_time=row.fire_time.isoformat(), reason=error)  # fmt: skip
+        mark: dict[str, object] = {
+            "id": row.id,
+            "status": "pending" if status == "retry" else status,
+            "lease_until": None,
+            "attempts": row.attempts if attempts is None else attempts,
+            "last_error": (error or None) and error[:500],
+            "message_id": message_id,
+            "next_attempt_at": next_attempt_at,
+            "sent_at": self.wall_clock() if status == "sent" else None,
+        }
+        run.marks.append(mark)
+        run.marked.set()

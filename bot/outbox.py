@@ -1,0 +1,176 @@
+"""The claim half of a tick: due schedules become outbox rows in the same transaction that advances them.
+
+Each batch of due schedules is locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent tickers take disjoint
+batches; `BEGIN IMMEDIATE` on SQLite, so they take turns), planned with the catch-up rule, given its content (the
+channel's unseen paper, the member's next study step), written to `deliveries` with a unique (schedule, fire time),
+and moved to its next fire time. A (schedule, fire time) therefore enters the outbox at most once, whatever the
+number of processes, and the send half (`bot.dispatcher`) delivers what the outbox holds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.store.models import ChannelPaper, Delivery, ProgressItem, Schedule
+from bot.store.repo import rule_of
+from content import Content
+from handlers.schedule import plan_due
+from handlers.store_api import CHANNEL_POST
+from handlers.study import next_step
+from handlers.subscriptions import pick_paper
+
+BATCH = 500
+
+
+@dataclass
+class ClaimStats:
+    claimed: int = 0  # deliveries written to the outbox
+    skipped: int = 0  # fires more than the catch-up window late, skipped to the next one
+
+
+def _insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _due_query(now: datetime, platforms: set[str] | None, batch: int, snoozed: bool):
+    column = Schedule.snooze_at if snoozed else Schedule.next_fire_at
+    query = select(Schedule).where(Schedule.status == "active", column <= now)
+    if snoozed:
+        query = query.where(Schedule.snooze_at.is_not(None))
+    if platforms is not None:
+        query = query.where(Schedule.platform.in_(sorted(platforms)))
+    return query.order_by(column).limit(batch).with_for_update(skip_locked=True)
+
+
+class _Picker:
+    """Chooses each delivery's content, loading what a batch needs in two queries instead of one per row."""
+
+    def __init__(self, session: Session, content: Content, rows: list[Schedule]) -> None:
+        self.session, self.content = session, content
+        members = {(r.platform, r.target) for r in rows if r.kind != CHANNEL_POST}
+        channels = {(r.platform, r.target) for r in rows if r.kind == CHANNEL_POST}
+        self.done: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+        if members:
+            key = tuple_(ProgressItem.platform, ProgressItem.user_id)
+            for p, u, item in session.execute(
+                select(ProgressItem.platform, ProgressItem.user_id, ProgressItem.item).where(key.in_(members))
+            ):
+                self.done[(p, u)].add(item)
+        if channels:
+            key = tuple_(ChannelPaper.platform, ChannelPaper.channel)
+            for p, c, paper in session.execute(
+                select(ChannelPaper.platform, ChannelPaper.channel, ChannelPaper.paper_id).where(key.in_(channels))
+            ):
+                self.seen[(p, c)].add(paper)
+        self.posted: list[dict] = []
+        self.steps: dict[tuple, str] = {}
+
+    def item(self, row: Schedule, fire: datetime) -> str:
+        day = fire.astimezone(ZoneInfo(row.zone)).date()
+        key = (row.platform, row.target)
+        if row.kind != CHANNEL_POST:
+            memo = (day, frozenset(self.done[key]))  # most members share a state (e.g. nothing done yet)
+            if memo not in self.steps:
+                self.steps[memo] = next_step(self.content, day, memo[1])
+            return self.steps[memo]
+        catalogue = {p.id for p in self.content.papers}
+        seen = self.seen[key] & catalogue
+        if seen >= catalogue:  # every paper posted here: a new cycle starts
+            self.session.execute(
+                delete(ChannelPaper).where(ChannelPaper.platform == row.platform, ChannelPaper.channel == row.target)
+            )
+            seen = set()
+        paper = pick_paper(self.content.papers, day, seen)
+        seen.add(paper.id)
+        self.seen[key] = seen
+        self.posted.append({"platform": row.platform, "channel": row.target, "paper_id": paper.id, "posted_at": fire})
+        return "paper:" + paper.id
+
+
+def _claim_batch(
+    sessions: sessionmaker[Session],
+    content: Content,
+    now: datetime,
+    catchup: timedelta,
+    platforms: set[str] | None,
+    batch: int,
+    snoozed: bool,
+    stats: ClaimStats,
+) -> int:
+    with sessions.begin() as session:
+        rows = list(session.scalars(_due_query(now, platforms, batch, snoozed)))
+        if not rows:
+            return 0
+        picker = _Picker(session, content, rows)
+        outbox = []
+        for row in rows:
+            if snoozed:
+                fire = row.snooze_at if row.snooze_at and now - row.snooze_at <= catchup else None
+                row.snooze_at = None
+            else:
+                plan = plan_due(rule_of(row), row.next_fire_at, now, catchup)
+                fire = plan.fire
+                row.next_fire_at = plan.next_fire
+                if row.paused_until is not None and row.paused_until <= now:
+                    row.paused_until = None
+            if fire is None:
+                stats.skipped += 1
+                continue
+            outbox.append(
+                {
+                    "schedule_id": row.id,
+                    "fire_time": fire,
+                    "kind": row.kind,
+                    "platform": row.platform,
+                    "target": row.target,
+                    "item": picker.item(row, fire),
+                    "day": fire.astimezone(ZoneInfo(row.zone)).date(),
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+            )
+        session.flush()
+        insert = _insert(session)
+        if outbox:
+            session.execute(
+                insert(Delivery).on_conflict_do_nothing(index_elements=["schedule_id", "fire_time"]), outbox
+            )
+            stats.claimed += len(outbox)
+        if picker.posted:
+            session.execute(insert(ChannelPaper).on_conflict_do_nothing(), picker.posted)
+        return len(rows)
+
+
+def claim_due(
+    sessions: sessionmaker[Session],
+    content: Content,
+    now: datetime,
+    *,
+    catchup: timedelta,
+    platforms: set[str] | None = None,
+    batch: int = BATCH,
+) -> ClaimStats:
+    """Move every schedule due at `now` into the outbox (for `platforms` only, when given). Idempotent."""
+    stats = ClaimStats()
+    for snoozed in (False, True):
+        while _claim_batch(sessions, content, now, catchup, platforms, batch, snoozed, stats) == batch:
+            pass
+    return stats
+
+
+def pending_count(sessions: sessionmaker[Session]) -> int:
+    """Deliveries still waiting in the outbox (the `re_bot_due_backlog` gauge)."""
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "pending")) or 0

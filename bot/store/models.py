@@ -1,0 +1,153 @@
+"""SQLAlchemy 2 models of what must survive restarts: members' zones, schedules, the delivery outbox, progress.
+
+Changing a model needs a new Alembic revision in `bot/store/migrations/versions/` (`re-bot db upgrade` applies it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite only autoincrements INTEGER PRIMARY KEY
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores naive text; PostgreSQL timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tz: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Schedule(Base):
+    """A recurring delivery: wall-clock time + IANA zone + days; `next_fire_at` is the only computed field."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        UniqueConstraint("kind", "platform", "target", name="uq_schedules_target"),
+        Index(
+            "ix_schedules_due",
+            "next_fire_at",
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+        Index(
+            "ix_schedules_snooze",
+            "snooze_at",
+            postgresql_where=text("snooze_at IS NOT NULL"),
+            sqlite_where=text("snooze_at IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "reminder" | "channel-post"
+    platform: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(64))  # member id (reminder) or channel id (channel post)
+    workspace: Mapped[str | None] = mapped_column(String(64))
+    days: Mapped[str] = mapped_column(String(32))  # "mon,tue,wed,thu,fri"
+    hour: Mapped[int] = mapped_column(SmallInteger)
+    minute: Mapped[int] = mapped_column(SmallInteger)
+    zone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # "active" | "paused"
+    pause_reason: Mapped[str | None] = mapped_column(String(300))
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_fire_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    snooze_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """The outbox: one row per (schedule, fire time), inserted in the transaction that advances the schedule."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "fire_time", name="uq_deliveries_fire"),
+        Index(
+            "ix_deliveries_pending",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
+    fire_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(64))
+    item: Mapped[str] = mapped_column(String(120))  # "paper:<id>" | "prompt:<id>"
+    day: Mapped[date] = mapped_column(Date)  # local date of the fire, in the schedule's zone
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sender holds it until then (wall clock)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # back-off after a transient failure
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    message_id: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChannelPaper(Base):
+    """Papers posted in a channel in its current cycle: none repeats until the catalogue is exhausted."""
+
+    __tablename__ = "channel_papers"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    paper_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProgressItem(Base):
+    """A study step a member finished (pressed "Done" on)."""
+
+    __tablename__ = "progress"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item: Mapped[str] = mapped_column(String(120), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,178 @@
+"""A tick: claim what is due into the outbox, then deliver the outbox. `re-bot tick` runs one; `re-bot run` and the
+console run one every minute with APScheduler (which only drives the clock: what is due lives in our tables)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import metrics
+from bot.config import Settings
+from bot.delivery import Sender
+from bot.dispatcher import DeliveryResult, Dispatcher, DispatchPolicy, RateBudget
+from bot.outbox import claim_due, pending_count
+from bot.store import SqlStore, make_engine, session_factory, upgrade
+from content import Content
+from handlers.services import utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Store:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    api: SqlStore
+
+    async def ping(self) -> None:
+        """The /readyz "database" check: SELECT 1."""
+
+        def select_one() -> None:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+
+        await asyncio.to_thread(select_one)
+
+
+def open_store(settings: Settings, migrate: bool | None = None) -> Store:
+    """Connect to RE_BOT_DATABASE_URL and apply pending migrations (PostgreSQL: under an advisory lock, so replicas
+    starting together migrate once) unless RE_BOT_AUTO_MIGRATE=false. Fails here, at start, when unreachable."""
+    engine = make_engine(settings.database_url)
+    if migrate is None:
+        migrate = settings.auto_migrate
+    if migrate:
+        upgrade(engine)
+    else:
+        with engine.connect():
+            pass
+    sessions = session_factory(engine)
+    return Store(engine, sessions, SqlStore(sessions))
+
+
+def budgets(settings: Settings) -> dict[str, RateBudget]:
+    return {
+        "slack": RateBudget(
+            settings.rate_slack,
+            burst=max(1, int(settings.rate_slack)),
+            per_target_interval=1 / settings.rate_slack_per_target,
+        ),
+        "discord": RateBudget(
+            settings.rate_discord,
+            burst=max(1, int(settings.rate_discord)),
+            per_target_interval=1 / settings.rate_discord_per_target,
+        ),
+        "console": RateBudget(settings.rate_console, burst=100),
+    }
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    skipped: int = 0
+    results: list[DeliveryResult] = field(default_factory=list)
+
+
+@dataclass
+class Ticker:
+    """Everything a tick needs. `platforms` limits which schedules it claims (the console claims only its own)."""
+
+    sessions: sessionmaker[Session]
+    content: Content
+    senders: Mapping[str, Sender]
+    catchup: timedelta = timedelta(hours=3)
+    policy: DispatchPolicy = field(default_factory=DispatchPolicy)
+    budgets: Mapping[str, RateBudget] | None = None
+    platforms: set[str] | None = None
+    wall_clock: Callable[[], datetime] = utc_now
+    _dispatcher: Dispatcher | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, store: Store, content: Content, senders: Mapping[str, Sender], **kwargs
+    ) -> Ticker:
+        catchup = timedelta(hours=settings.catchup_hours)
+        policy = DispatchPolicy(lease=timedelta(seconds=settings.delivery_lease_seconds), catchup=catchup)
+        return cls(
+            store.sessions, content, senders, catchup=catchup, policy=policy, budgets=budgets(settings), **kwargs
+        )
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        if self._dispatcher is None:  # one per ticker, so rate budgets (and 429 holds) carry over between ticks
+            self._dispatcher = Dispatcher(
+                self.sessions, self.content, self.senders, self.budgets, self.policy, wall_clock=self.wall_clock
+            )
+        return self._dispatcher
+
+    async def tick(self, now: datetime) -> TickReport:
+        started = time.perf_counter()
+        stats = await asyncio.to_thread(
+            claim_due, self.sessions, self.content, now, catchup=self.catchup, platforms=self.platforms
+        )
+        results = await self.dispatcher.run(now) if self.senders else []
+        backlog = await asyncio.to_thread(pending_count, self.sessions)
+        metrics.observe_tick(time.perf_counter() - started, delivered=stats.claimed, backlog=backlog)
+        return TickReport(stats.claimed, stats.skipped, results)
+
+
+def every_minute(scheduler, job: Callable, **kwargs) -> None:
+    """Run `job` now and then at second 0 of every minute; a late run is still run once (not skipped)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    scheduler.add_job(
+        job,
+        CronTrigger(second=0),
+        id="tick",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        next_run_time=utc_now(),
+        **kwargs,
+    )
+
+
+class SchedulerComponent:
+    """`re-bot run`'s scheduler, as a `bot.runtime.Component`: an AsyncIOScheduler on the running loop ticks every
+    minute for the connected platforms; `stop()` lets a tick in progress finish (what it cannot finish stays in the
+    outbox for the next start)."""
+
+    name = "scheduler"
+
+    def __init__(self, settings: Settings, store: Store, content: Content, senders: Mapping[str, Sender]) -> None:
+        self.ticker = Ticker.from_settings(settings, store, content, senders)
+        self._scheduler = None
+        self._running: asyncio.Task | None = None
+
+    async def _tick(self) -> None:
+        self._running = asyncio.current_task()
+        try:
+            report = await self.ticker.tick(utc_now())
+        except Exception:
+            log.exception("tick failed; the next one retries whatever is still due")
+            return
+        finally:
+            self._running = None
+        if report.results or report.skipped:
+            failed = sum(r.status != "sent" for r in report.results)
+            log.info("tick: %d due, %d sent, %d not sent, %d skipped as too late", report.claimed,
+                     len(report.results) - failed, failed, report.skipped)  # fmt: skip
+
+    async def start(self) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        every_minute(self._scheduler, self._tick)
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self._running is not None:
+            await asyncio.shield(self._running)

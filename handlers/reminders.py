@@ -1,0 +1,225 @@
+"""`/re-remind`: a member's personal study reminder by DM, and the reminder's "Done" and "Snooze 1h" buttons."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.papers import local_day
+from handlers.registry import action, command, error_reply
+from handlers.safe_text import quote
+from handlers.schedule import MAX_PHRASE, PhraseError, Rule, parse_when, parse_zone
+from handlers.services import Services
+from handlers.store_api import REMINDER, ScheduleInfo, ScheduleStore
+from handlers.study import is_known_item, summarize
+from handlers.types import Invocation, Reply, Section
+
+COMMAND = "re-remind"
+USAGE = "/re-remind daily|weekdays|mon,wed,fri HH:MM [ZONE] · list · off · pause [N days] · resume · snooze [1h]"
+EXAMPLES = ("/re-remind daily 09:00 Europe/Berlin", "/re-remind weekdays 6:30pm", "/re-remind pause 3 days")
+MAX_PAUSE_DAYS = 365
+MAX_SNOOZE = timedelta(hours=24)
+_DURATION = re.compile(r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)$")
+
+
+def no_store(command_name: str) -> Reply:
+    return error_reply(command_name, "Schedules need the bot's database, and this platform runs without one.")
+
+
+def store_of(services: Services) -> ScheduleStore | None:
+    return services.store
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """'1h', '30m', '2 hours', '3 days', '90 min' -> timedelta; None when it is not a duration."""
+    m = _DURATION.match(text.strip().lower())
+    if not m:
+        return None
+    n, unit = int(m.group(1)), m.group(2)[0]
+    return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n)}[unit]
+
+
+def known_zone(inv: Invocation, store: ScheduleStore) -> str | None:
+    """The member's zone: the platform's (Slack users.info), else the one they told us before."""
+    platform_zone = parse_zone(inv.tz) if inv.tz else None
+    return platform_zone or store.member_zone(inv.platform, inv.user)
+
+
+def ask_for_zone(command_name: str, example: str) -> Reply:
+    return error_reply(
+        command_name,
+        "Which time zone are you in? I don't know it yet, and schedules follow your local time.",
+        f"Add an IANA zone name once, e.g. `{example} Europe/Berlin` or `{example} America/New_York`; "
+        "I'll remember it for next time.",
+    )
+
+
+def fmt_local(instant: datetime, zone: str) -> str:
+    return instant.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M")
+
+
+def describe(info: ScheduleInfo, what: str) -> str:
+    rule = info.rule
+    text = f"{what} {rule.describe()}."
+    if not info.active:
+        text += f" **Paused**: {info.pause_reason or 'until you resume it'}."
+    else:
+        if info.paused_until:
+            text += f" Paused until {fmt_local(info.paused_until, rule.zone)}."
+        text += f" Next: {fmt_local(info.next_fire_at, rule.zone)}."
+    if info.snooze_at and info.active:
+        text += f" Snoozed reminder at {fmt_local(info.snooze_at, rule.zone)}."
+    return text
+
+
+def _ok(title: str, *texts: str) -> Reply:
+    return Reply(command=COMMAND, title=title, sections=tuple(Section(text=t) for t in texts))
+
+
+def _show(inv: Invocation, store: ScheduleStore) -> Reply:
+    info = store.get_schedule(REMINDER, inv.platform, inv.user)
+    if info is None:
+        return _ok("Your reminder", "You have no study reminder. Set one with `/re-remind daily 09:00 Europe/Berlin`.")
+    return _ok(
+        "Your reminder",
+        describe(info, "I remind you by direct message"),
+        "Change it with `/re-remind weekdays 08:30`, stop it with `/re-remind off`.",
+    )
+
+
+def _set(inv: Invocation, store: ScheduleStore, words: list[str]) -> Reply:
+    assert inv.now is not None
+    try:
+        when = parse_when(words)
+    except PhraseError as exc:
+        return error_reply(COMMAND, str(exc), f"Write it as `{USAGE}`, e.g. `/re-remind weekdays 08:30 Europe/Paris`.")
+    zone = when.zone or known_zone(inv, store)
+    if zone is None:
+        return ask_for_zone(COMMAND, "/re-remind " + " ".join(quote(w, 40) for w in words))
+    store.set_member_zone(inv.platform, inv.user, zone, now=inv.now)
+    rule = Rule(when.hour, when.minute, zone, when.days)
+    info = store.put_schedule(
+        REMINDER, inv.platform, inv.user, rule, now=inv.now, created_by=inv.user, workspace=inv.workspace
+    )
+    return _ok(
+        "Reminder set",
+        describe(info, "I'll send you a study step by direct message"),
+        "Each reminder has a **Done** button that counts towards `/re-progress`.",
+    )
+
+
+def _pause(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
+    assert inv.now is not None
+    until = None
+    if rest:
+        span = parse_duration(rest)
+        if span is None or span.days < 1 or span.days > MAX_PAUSE_DAYS or span.seconds:
+            return error_reply(
+                COMMAND,
+                f"“{quote(rest)}” is not a number of days from 1 to {MAX_PAUSE_DAYS}.",
+                "Try `/re-remind pause 3 days`, or `/re-remind pause` to pause until you resume.",
+            )
+        until = inv.now + span
+    info = store.pause_schedule(REMINDER, inv.platform, inv.user, now=inv.now, until=until, reason="paused by you")
+    if info is None:
+        return error_reply(COMMAND, "You have no reminder to pause.", "Set one with `/re-remind daily 09:00`.")
+    return _ok("Reminder paused", describe(info, "Your reminder:"), "`/re-remind resume` brings it back now.")
+
+
+def _snooze(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
+    assert inv.now is not None
+    span = parse_duration(rest or "1h")
+    if span is None or span <= timedelta(0) or span > MAX_SNOOZE:
+        return error_reply(
+            COMMAND,
+            f"“{quote(rest)}” is not a snooze from 1 minute to 24 hours.",
+            "Try `/re-remind snooze 1h` or `/re-remind snooze 30m`.",
+        )
+    info = store.snooze(REMINDER, inv.platform, inv.user, at=inv.now + span)
+    if info is None:
+        return error_reply(COMMAND, "You have no reminder to snooze.", "Set one with `/re-remind daily 09:00`.")
+    return _ok("Snoozed", f"I'll remind you again at {fmt_local(inv.now + span, info.rule.zone)} ({info.rule.zone}).")
+
+
+def _zone(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
+    assert inv.now is not None
+    zone = parse_zone(rest)
+    if zone is None:
+        return error_reply(
+            COMMAND,
+            f"I don't know the time zone “{quote(rest)}”.",
+            "Use an IANA name such as `Europe/Berlin`, `America/New_York` or `Asia/Kolkata`.",
+        )
+    store.set_member_zone(inv.platform, inv.user, zone, now=inv.now)
+    info = store.get_schedule(REMINDER, inv.platform, inv.user)
+    if info is not None:
+        rule = Rule(info.rule.hour, info.rule.minute, zone, info.rule.days)
+        info = store.put_schedule(REMINDER, inv.platform, inv.user, rule, now=inv.now, created_by=inv.user)
+        return _ok("Time zone saved", f"Your zone is now {zone}.", describe(info, "Your reminder:"))
+    return _ok("Time zone saved", f"Your zone is now {zone}.")
+
+
+@command(
+    COMMAND,
+    summary="A study reminder by direct message at your local time, with a step to do.",
+    usage=USAGE,
+    examples=EXAMPLES,
+)
+def remind(inv: Invocation, services: Services) -> Reply:
+    store = store_of(services)
+    if store is None:
+        return no_store(COMMAND)
+    assert inv.now is not None
+    text = inv.text.strip()
+    if len(text) > MAX_PHRASE:
+        return error_reply(
+            COMMAND, f"That is {len(text):,} characters; a reminder needs only a few words.", f"Write it as `{USAGE}`."
+        )
+    word, _, rest = text.partition(" ")
+    word, rest = word.lower(), rest.strip()
+    if word in ("", "list", "show", "status"):
+        return _show(inv, store)
+    if word in ("off", "stop", "delete", "cancel"):
+        gone = store.delete_schedule(REMINDER, inv.platform, inv.user)
+        return _ok("Reminder off", "Your study reminder is off." if gone else "You had no study reminder.")
+    if word == "pause":
+        return _pause(inv, store, rest)
+    if word == "resume":
+        info = store.resume_schedule(REMINDER, inv.platform, inv.user, now=inv.now)
+        if info is None:
+            return error_reply(COMMAND, "You have no reminder to resume.", "Set one with `/re-remind daily 09:00`.")
+        return _ok("Reminder resumed", describe(info, "I remind you"))
+    if word == "snooze":
+        return _snooze(inv, store, rest)
+    if word in ("zone", "tz", "timezone"):
+        return _zone(inv, store, rest)
+    return _set(inv, store, text.split())
+
+
+@action("remind.done")
+def done(inv: Invocation, value: str, services: Services) -> Reply:
+    store = store_of(services)
+    if store is None:
+        return no_store(COMMAND)
+    assert inv.now is not None
+    if not is_known_item(services.content, value):
+        return error_reply(
+            COMMAND,
+            "I can't find that study step any more; it may have been removed.",
+            "Your next reminder brings a new one.",
+        )
+    zone = known_zone(inv, store)
+    day = local_day(inv.now, zone)
+    new = store.record_done(inv.platform, inv.user, value, day, now=inv.now)
+    summary = summarize(((d.item, d.day) for d in store.done_items(inv.platform, inv.user)), day)
+    first = "Nice work, recorded." if new else "Already recorded; nice work."
+    return _ok("Done", f"{first} Streak: {summary.streak} day(s). `/re-progress` shows the rest.")
+
+
+@action("remind.snooze")
+def snooze(inv: Invocation, value: str, services: Services) -> Reply:
+    store = store_of(services)
+    if store is None:
+        return no_store(COMMAND)
+    return _snooze(inv, store, value)

@@ -1,0 +1,83 @@
+"""A member's study: the next step a reminder carries, and the progress (streak, papers, prompts) it adds up to.
+
+Steps come from the shared rotation: two prompts, then a paper, each the first one from the day's place in the
+rotation that the member has not finished yet. Items are referred to as "prompt:<id>" and "paper:<id>".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from content import Content
+from handlers import rotation
+from handlers.papers import paper_reply
+from handlers.prompts import prompt_reply
+from handlers.types import Button, Reply
+
+PAPER_EVERY = 3  # every third step is a paper; the others are prompts
+
+
+def split_item(item: str) -> tuple[str, str]:
+    kind, _, item_id = item.partition(":")
+    return kind, item_id
+
+
+def is_known_item(content: Content, item: str) -> bool:
+    kind, item_id = split_item(item)
+    return (kind == "prompt" and content.prompt(item_id) is not None) or (
+        kind == "paper" and content.paper(item_id) is not None
+    )
+
+
+def next_step(content: Content, day: date, done: Iterable[str]) -> str:
+    """The item the member's next reminder carries, given what they have finished."""
+    done = set(done)
+    kinds = {"prompt": {i for k, i in map(split_item, done) if k == "prompt"}}
+    kinds["paper"] = {i for k, i in map(split_item, done) if k == "paper"}
+    if len(done) % PAPER_EVERY == PAPER_EVERY - 1 and content.papers:
+        return "paper:" + rotation.unseen(content.papers, day, kinds["paper"]).id
+    return "prompt:" + rotation.unseen(content.prompts, day, kinds["prompt"]).id
+
+
+def step_buttons(item: str) -> tuple[Button, ...]:
+    return (Button("Done", "remind.done", item, "primary"), Button("Snooze 1h", "remind.snooze", "1h"))
+
+
+def reminder_reply(content: Content, item: str, day: date) -> Reply:
+    """The reminder DM: the step (the same reply as /re-prompt or /re-paper) with "Done" and "Snooze 1h"."""
+    kind, item_id = split_item(item)
+    paper = content.paper(item_id) if kind == "paper" else None
+    prompt = content.prompt(item_id) if kind == "prompt" else None
+    if paper is not None:
+        base = paper_reply(paper, "Your study reminder: today's paper")
+    else:
+        prompt = prompt or rotation.for_day(content.prompts, day)  # the content changed since the step was chosen
+        item = "prompt:" + prompt.id
+        base = prompt_reply(prompt, "Your study reminder: today's step")
+    footer = "Press Done when you have finished it. `/re-remind pause 3 days` or `/re-remind off` to change reminders."
+    return replace(
+        base, command="re-remind", buttons=step_buttons(item), context=(*base.context, footer), ephemeral=False
+    )
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    streak: int  # consecutive local days with a finished step, ending today (or yesterday: today is not over)
+    papers: int
+    prompts: int
+    days: int  # distinct days with a finished step
+
+
+def summarize(done: Iterable[tuple[str, date]], today: date) -> ProgressSummary:
+    done = list(done)
+    days = {d for _, d in done}
+    day = today if today in days else today - timedelta(days=1)
+    streak = 0
+    while day in days:
+        streak += 1
+        day -= timedelta(days=1)
+    papers = sum(1 for item, _ in done if split_item(item)[0] == "paper")
+    prompts = sum(1 for item, _ in done if split_item(item)[0] == "prompt")
+    return ProgressSummary(streak=streak, papers=papers, prompts=prompts, days=len(days))

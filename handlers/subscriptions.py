@@ -1,0 +1,112 @@
+"""`/re-subscribe` and `/re-unsubscribe`: a channel's paper of the day at its own local time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from content.schema import Paper
+from handlers import rotation
+from handlers.papers import paper_reply
+from handlers.registry import command, error_reply
+from handlers.reminders import ask_for_zone, describe, known_zone, no_store, store_of
+from handlers.schedule import MAX_PHRASE, PhraseError, Rule, parse_when
+from handlers.services import Services
+from handlers.store_api import CHANNEL_POST
+from handlers.types import Invocation, Reply, Section
+
+COMMAND = "re-subscribe"
+UNSUBSCRIBE = "re-unsubscribe"
+USAGE = "/re-subscribe papers HH:MM [ZONE] [weekdays|daily|mon,wed,fri]"
+FEEDS = ("papers",)
+
+
+def pick_paper(papers: Sequence[Paper], day: date, seen: set[str]) -> Paper:
+    """The channel's paper for `day`: no repeats in a channel until its catalogue is exhausted."""
+    return rotation.unseen(papers, day, seen)
+
+
+def channel_post_reply(paper: Paper) -> Reply:
+    """The scheduled channel post: the /re-paper reply, with its study prompts as a thread (follow-up)."""
+    base = paper_reply(paper, "Paper of the day")
+    body = tuple(s for s in base.sections if not s.items)
+    prompts = tuple(Section(items=s.items) for s in base.sections if s.items)
+    thread = Reply(command=base.command, title="Study prompts", sections=prompts, ephemeral=False)
+    return replace(base, sections=body, ephemeral=False, followups=(thread,) if prompts else ())
+
+
+def _not_allowed(name: str) -> Reply:
+    return error_reply(
+        name,
+        "Only members who may manage this channel (or the server) can change its subscription.",
+        "Ask a channel manager, or use `/re-remind` for a personal reminder.",
+    )
+
+
+@command(
+    COMMAND,
+    summary="Post the paper of the day in this channel at a set local time.",
+    usage=USAGE,
+    examples=("/re-subscribe papers 09:00 Europe/Berlin weekdays", "/re-subscribe"),
+    admin=True,
+)
+def subscribe(inv: Invocation, services: Services) -> Reply:
+    store = store_of(services)
+    if store is None:
+        return no_store(COMMAND)
+    assert inv.now is not None
+    text = inv.text.strip()
+    if len(text) > MAX_PHRASE:
+        return error_reply(
+            COMMAND,
+            f"That is {len(text):,} characters; a subscription needs only a few words.",
+            f"Write it as `{USAGE}`.",
+        )
+    if not text or text.lower() in ("list", "show", "status"):
+        info = store.get_schedule(CHANNEL_POST, inv.platform, inv.channel)
+        if info is None:
+            msg = "This channel has no subscription. A channel manager can add one: `/re-subscribe papers 09:00 UTC`."
+            return Reply(command=COMMAND, title="This channel's subscription", sections=(Section(text=msg),))
+        return Reply(
+            command=COMMAND,
+            title="This channel's subscription",
+            sections=(Section(text=describe(info, "The paper of the day is posted here")),),
+        )
+    if not inv.can_manage_channel:
+        return _not_allowed(COMMAND)
+    words = text.split()
+    if words[0].lower() in FEEDS:
+        words = words[1:]
+    try:
+        when = parse_when(words)
+    except PhraseError as exc:
+        return error_reply(COMMAND, str(exc), f"Write it as `{USAGE}`, e.g. `/re-subscribe papers 09:00 UTC weekdays`.")
+    zone = when.zone or known_zone(inv, store)
+    if zone is None:
+        return ask_for_zone(COMMAND, "/re-subscribe papers " + text.split()[-1])
+    rule = Rule(when.hour, when.minute, zone, when.days)
+    info = store.put_schedule(
+        CHANNEL_POST, inv.platform, inv.channel, rule, now=inv.now, created_by=inv.user, workspace=inv.workspace
+    )
+    return Reply(
+        command=COMMAND,
+        title="Subscribed",
+        ephemeral=False,
+        sections=(
+            Section(text=describe(info, "This channel gets the paper of the day")),
+            Section(text="No paper repeats here until every paper has been posted. `/re-unsubscribe` stops it."),
+        ),
+    )
+
+
+@command(UNSUBSCRIBE, summary="Stop this channel's paper of the day.", usage="/re-unsubscribe", admin=True)
+def unsubscribe(inv: Invocation, services: Services) -> Reply:
+    store = store_of(services)
+    if store is None:
+        return no_store(UNSUBSCRIBE)
+    if not inv.can_manage_channel:
+        return _not_allowed(UNSUBSCRIBE)
+    gone = store.delete_schedule(CHANNEL_POST, inv.platform, inv.channel)
+    msg = "This channel no longer gets the paper of the day." if gone else "This channel had no subscription."
+    return Reply(command=UNSUBSCRIBE, title="Unsubscribed", sections=(Section(text=msg),))

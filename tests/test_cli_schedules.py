@@ -1,0 +1,70 @@
+"""The contract's `re-bot tick --at ISO [--json]`, `re-bot db upgrade` and the console printing what falls due."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from bot.cli import main
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RE_BOT_DATABASE_URL", f"sqlite:///{tmp_path}/state.db")
+    return tmp_path
+
+
+def lines(capsys) -> list[dict]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+def test_ask_then_tick_json_delivers_once(db, capsys):
+    assert main(["ask", "--json", "/re-remind daily 09:00 Europe/Berlin"]) == 0
+    assert main(["ask", "--json", "--channel", "C-team", "/re-subscribe papers 08:00 UTC weekdays"]) == 0
+    capsys.readouterr()
+    assert main(["tick", "--at", "2031-01-06T08:00:00Z", "--json"]) == 0
+    got = lines(capsys)
+    assert {(d["platform"], d["target"], d["kind"], d["fire_time"]) for d in got} == {
+        ("console", "U-console", "reminder", "2031-01-06T08:00:00+00:00"),
+        ("console", "C-team", "channel-post", "2031-01-06T08:00:00+00:00"),
+    }
+    assert all(d["text"] for d in got)
+    assert main(["tick", "--at", "2031-01-06T08:00:00Z", "--json"]) == 0
+    assert lines(capsys) == []  # idempotent
+
+
+def test_tick_rejects_a_bad_instant(db, capsys):
+    assert main(["tick", "--at", "tomorrow-ish"]) == 1
+    assert "ISO-8601" in capsys.readouterr().err
+
+
+def test_db_upgrade_reports_the_revision(db, capsys):
+    assert main(["db", "upgrade"]) == 0
+    assert "0001" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_unreachable_database_is_an_operator_message(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RE_BOT_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert main(["ask", "/re-remind list"]) == 1
+    assert "cannot open the database" in capsys.readouterr().err
+
+
+def test_console_prints_scheduled_posts_due_while_running(db, monkeypatch, capsys):
+    from datetime import UTC, datetime
+
+    from bot import cli
+
+    session = cli._session()
+    session.services.clock = lambda: datetime(2031, 1, 6, 7, 0, tzinfo=UTC)
+    out = io.StringIO()
+    session.run(["/re-remind daily 08:00 UTC\n"], out)
+    session.services.clock = lambda: datetime(2031, 1, 7, 8, 0, tzinfo=UTC)
+    session.run(["/re-progress\n"], out)
+    text = out.getvalue()
+    assert "[Reminder for U-console]" in text and text.index("[Reminder for") < text.index("Your progress")
