@@ -19,7 +19,7 @@ from discord import app_commands
 from rapidfuzz import fuzz, process
 
 from bot.discord_platform.interactions import invocation, run_command, services_of
-from bot.discord_platform.reminders import check_dms
+from bot.discord_platform.reminders import check_dms, paused_for_closed_dms
 from content.schema import AREAS
 from handlers import COMMANDS, Services
 from handlers.prompts import KINDS, PROMPT_AREAS
@@ -192,7 +192,15 @@ async def remind_pause(interaction: discord.Interaction, days: app_commands.Rang
 
 
 async def remind_resume(interaction: discord.Interaction) -> None:
-    await run_command(interaction, "re-remind", "resume")
+    closed = paused_for_closed_dms(interaction)
+    reply = await run_command(interaction, "re-remind", "resume")
+    if closed and reply is not None and not reply.error:
+        await check_dms(interaction)
+
+
+@app_commands.describe(zone="Your IANA time zone, e.g. Europe/Berlin; your reminder moves to it")
+async def remind_zone(interaction: discord.Interaction, zone: str) -> None:
+    await run_command(interaction, "re-remind", _words("zone", zone))
 
 
 @app_commands.describe(duration="How long to put off the next reminder")
@@ -264,6 +272,7 @@ def _remind_group() -> app_commands.Group:
         "pause": (remind_pause, "Pause your reminders"),
         "resume": (remind_resume, "Resume paused reminders"),
         "snooze": (remind_snooze, "Put off the next reminder"),
+        "zone": (remind_zone, "Save your time zone (reminders follow it)"),
     }
     for sub, (callback, description) in subs.items():
         cmd = app_commands.Command(name=sub, description=description, callback=callback, parent=group)  # type: ignore[arg-type]

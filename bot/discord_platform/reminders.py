@@ -11,12 +11,12 @@ import discord
 
 from bot.delivery import PermanentDeliveryError, TransientDeliveryError
 from bot.discord_platform.interactions import NO_MENTIONS, services_of
-from bot.discord_platform.sender import DiscordSender
+from bot.discord_platform.sender import CLOSED_DMS, DiscordSender
+from handlers.store_api import REMINDER
 from handlers.types import Reply, Section
 
 log = logging.getLogger(__name__)
 
-REMINDER_KIND = "reminder"  # the store's schedule kind for DM reminders
 WELCOME = Reply(
     command="re-remind",
     title="Your study reminders arrive here",
@@ -45,7 +45,17 @@ async def check_dms(interaction: discord.Interaction) -> bool:
         services = services_of(interaction)
         store = services.store
         if store is not None:
-            store.pause_schedule(REMINDER_KIND, "discord", user, now=services.clock(), until=None, reason=exc.reason)
+            store.pause_schedule(REMINDER, "discord", user, now=services.clock(), until=None, reason=exc.reason)
         await interaction.followup.send(CLOSED_DMS_NOTICE, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return False
     return True
+
+
+def paused_for_closed_dms(interaction: discord.Interaction) -> bool:
+    """Is the member's reminder paused because Discord refused to DM them (at set-up or at a delivery)? Then
+    resuming it checks DMs again, so a member who has not opened them yet is told at once, not at the next fire."""
+    store = services_of(interaction).store
+    if store is None:
+        return False
+    info = store.get_schedule(REMINDER, "discord", str(interaction.user.id))
+    return info is not None and not info.active and info.pause_reason == CLOSED_DMS

@@ -1,13 +1,19 @@
-"""Fixtures for the Discord tests: the fake Discord API, and discord.py's real client logged in against it."""
+"""Fixtures for the Discord tests: the fake Discord API, discord.py's real client logged in against it, and the real
+scheduling store (SQLite in a temp folder) with a frozen clock for the reminder, subscription and delivery tests."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import discord
 import pytest
 from discord_fake import FakeDiscord
-from discord_support import shared_services
+from discord_support import Clock, shared_services
 
+from bot.config import Settings
 from bot.discord_platform.client import ReBotClient
+from bot.ticker import Ticker, open_store
+from handlers import Services
 
 
 @pytest.fixture
@@ -58,3 +64,42 @@ def fake_discord_thread():
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def discord_store(tmp_path):
+    """The store `re-bot run` opens, migrated, on SQLite in this test's temp folder."""
+    store = open_store(Settings(RE_BOT_DATABASE_URL=f"sqlite:///{tmp_path}/re-bot.db"))
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture
+def scheduling_services(discord_store, clock) -> Services:
+    """The real handlers' services with the real store and the frozen clock."""
+    return replace(shared_services(), store=discord_store.api, clock=clock)
+
+
+@pytest.fixture
+async def bot(fake_discord, scheduling_services):
+    """The Discord client as `re-bot run` builds it, with the store: commands, buttons, and the sender."""
+    client = ReBotClient(scheduling_services)
+    await client.login("fake-token")
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def ticker(discord_store, bot) -> Ticker:
+    """The scheduler's tick as `re-bot run` builds it, delivering through the client's `DiscordSender`; quick
+    back-off, so retries in tests take milliseconds."""
+    made = Ticker.from_settings(Settings(), discord_store, bot.services.content, {"discord": bot.sender})
+    made.policy = replace(made.policy, backoff_initial=0.01, backoff_max=0.05)
+    return made

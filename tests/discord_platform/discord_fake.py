@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ class Recorded:
     headers: dict[str, str]
     status: int = 0
     response: Any = None  # the JSON the fake answered
+    at: float = field(default_factory=time.monotonic)  # when the request arrived
 
 
 @dataclass

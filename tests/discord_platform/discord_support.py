@@ -6,7 +6,9 @@ The fixtures are in this folder's conftest.py.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +24,20 @@ MEMBER_ID = 800000000000000003
 MANAGE_CHANNELS = discord.Permissions(manage_channels=True).value
 MEMBER_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, use_application_commands=True).value
 EPHEMERAL = 64
+# A token shaped like Discord's: its first part is the bot's id, base64-encoded.
+TOKEN = base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".GxYz12.abcdefghijklmnopqrstuvwxyz0123456789"
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # a Tuesday
+
+
+class Clock:
+    """The handlers' frozen clock; tests move it by hand."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
 
 _ids = itertools.count(700000000000000000)
 

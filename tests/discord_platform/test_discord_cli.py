@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 from urllib.parse import parse_qs, urlparse
 
 import discord
 import pytest
 from discord_fake import APP_ID
-from discord_support import shared_services
+from discord_support import TOKEN, shared_services
 
 from bot.cli import main
 from bot.config import Settings
 from bot.discord_platform.api import DEFAULT_API_BASE, PERMISSIONS, api_base, client_id_from_token
 from bot.discord_platform.client import DiscordPlatform
 from bot.runtime import build_platforms, build_web_app
-
-TOKEN = base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".GxYz12.abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 @pytest.fixture

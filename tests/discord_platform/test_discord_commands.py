@@ -3,12 +3,9 @@ every REST call landing at the local fake Discord API."""
 
 from __future__ import annotations
 
-import pytest
 from discord_support import (
     EPHEMERAL,
-    GUILD_ID,
     MANAGE_CHANNELS,
-    MEMBER_ID,
     autocomplete,
     callback_of,
     feed,
@@ -16,12 +13,9 @@ from discord_support import (
     slash,
 )
 
-from bot.discord_platform.client import ReBotClient
 from bot.discord_platform.commands import DISCORD_COMMANDS, faq_choices, zone_choices
 from content.schema import AREAS
 from handlers import COMMANDS
-from handlers.registry import CommandSpec
-from handlers.types import Reply, Section
 
 
 def buttons_of(data: dict) -> list[tuple[str, str]]:
@@ -172,145 +166,31 @@ def test_every_registered_command_has_a_discord_command():
     assert set(COMMANDS) <= set(DISCORD_COMMANDS)
 
 
-# -- commands whose handlers come from the scheduling work: the option -> text mapping and the permission check ----
+# /re-remind, /re-subscribe, /re-unsubscribe and /re-progress against the real handlers and store:
+# test_discord_schedules.py.
 
 
-@pytest.fixture
-def echo_handlers():
-    """Handlers that echo what they were asked, in place of /re-remind and /re-subscribe (restored afterwards): the
-    Discord side's option -> text mapping and permission check, apart from what the real handlers do."""
-    seen = []
-
-    def echo(inv, services):
-        seen.append(inv)
-        return Reply(command=inv.command, sections=(Section(text=f"echo: {inv.text}"),))
-
-    saved = dict(COMMANDS)
-    for name, admin in (("re-remind", False), ("re-subscribe", True), ("re-unsubscribe", True)):
-        COMMANDS[name] = CommandSpec(name, f"{name} stand-in", f"/{name}", (), echo, admin)
-    yield seen
-    COMMANDS.clear()
-    COMMANDS.update(saved)
-
-
-@pytest.fixture
-async def echo_client(echo_handlers, fake_discord):
-    bot = ReBotClient(shared_services())
-    await bot.login("fake-token")
-    yield bot
-    await bot.close()
-
-
-@pytest.mark.parametrize(
-    ("sub", "options", "text"),
-    [
-        ("daily", {"time": "09:00", "zone": "Europe/Berlin"}, "daily 09:00 Europe/Berlin"),
-        ("weekdays", {"time": "7am"}, "weekdays 7am"),
-        ("list", {}, "list"),
-        ("off", {}, "off"),
-        ("pause", {"days": 3}, "pause 3 days"),
-        ("pause", {}, "pause"),
-        ("resume", {}, "resume"),
-        ("snooze", {"duration": "1h"}, "snooze 1h"),
-    ],
-)
-async def test_remind_subcommands_become_the_handlers_text(
-    echo_client, echo_handlers, fake_discord, sub, options, text
-):
-    payload = slash("re-remind", options, sub=sub)
-    await feed(echo_client, payload)
-    inv = echo_handlers[-1]
-    assert (inv.command, inv.text, inv.platform, inv.tz) == ("re-remind", text, "discord", None)
-    assert inv.user == str(MEMBER_ID) and inv.workspace == str(GUILD_ID)
-    assert callback_of(fake_discord, payload)["data"]["flags"] & EPHEMERAL
-
-
-async def test_remind_zone_autocomplete_through_the_tree(echo_client, fake_discord):
-    payload = autocomplete("re-remind", {"time": "09:00", "zone": "kolk"}, focused="zone", sub="daily")
-    await feed(echo_client, payload)
-    choices = callback_of(fake_discord, payload)["data"]["choices"]
-    assert choices[0] == {"name": "Asia/Kolkata", "value": "Asia/Kolkata"}
-
-
-async def test_subscribe_is_refused_to_members_who_cannot_manage_the_channel(echo_client, echo_handlers, fake_discord):
-    payload = slash("re-subscribe", {"time": "09:00", "zone": "Europe/Berlin"})
-    await feed(echo_client, payload)
-    assert echo_handlers == []  # the handler never ran
-    data = callback_of(fake_discord, payload)["data"]
-    assert data["flags"] & EPHEMERAL
-    assert "Manage Channels" in data["content"]
-
-
-async def test_subscribe_by_a_channel_manager_reaches_the_handler(echo_client, echo_handlers, fake_discord):
-    payload = slash(
-        "re-subscribe", {"time": "08:30", "zone": "Asia/Kolkata", "days": "weekdays"}, permissions=MANAGE_CHANNELS
-    )
-    await feed(echo_client, payload)
-    inv = echo_handlers[-1]
-    assert inv.can_manage_channel
-    assert inv.text == "papers 08:30 Asia/Kolkata weekdays"
-
-
-async def test_subscribe_command_definition_asks_discord_to_restrict_it(echo_client):
-    command = echo_client.tree.get_command("re-subscribe")
+async def test_subscribe_command_definition_asks_discord_to_restrict_it(client):
+    command = client.tree.get_command("re-subscribe")
     assert command is not None
-    payload = command.to_dict(echo_client.tree)
+    payload = command.to_dict(client.tree)
     assert int(payload["default_member_permissions"]) == MANAGE_CHANNELS
     assert payload["contexts"] == [0]  # guilds only
 
 
-async def test_subscribe_without_a_time_asks_for_the_current_schedule(echo_client, echo_handlers, fake_discord):
-    await feed(echo_client, slash("re-subscribe", permissions=MANAGE_CHANNELS))
-    assert echo_handlers[-1].text == ""
-    await feed(echo_client, slash("re-unsubscribe"))
-    assert len(echo_handlers) == 1  # a member without Manage Channels cannot unsubscribe the channel either
+async def test_remind_has_its_sub_commands_with_zone_autocomplete(client):
+    group = client.tree.get_command("re-remind")
+    assert group is not None
+    subs = {c.name: c for c in group.commands}
+    assert set(subs) == {"daily", "weekdays", "list", "off", "pause", "resume", "snooze", "zone"}
+    for name in ("daily", "weekdays", "zone"):
+        zone = next(o for o in subs[name].to_dict(client.tree)["options"] if o["name"] == "zone")
+        assert zone["autocomplete"] is True
 
 
-class PauseRecorder:
-    """Stands in for the schedule store's `pause_schedule`, the one store call the Discord side makes itself."""
-
-    def __init__(self):
-        self.paused = []
-
-    def pause_schedule(self, kind, platform, target, *, now, until, reason):
-        self.paused.append((kind, platform, target, until, reason))
-
-
-@pytest.fixture
-async def store_client(echo_handlers, fake_discord):
-    from dataclasses import replace
-
-    store = PauseRecorder()
-    bot = ReBotClient(replace(shared_services(), store=store))
-    await bot.login("fake-token")
-    yield bot, store
-    await bot.close()
-
-
-async def test_setting_a_reminder_checks_dms_with_a_first_message(store_client, fake_discord):
-    bot, store = store_client
-    await feed(bot, slash("re-remind", {"time": "09:00", "zone": "Europe/Berlin"}, sub="daily"))
-    (dm,) = fake_discord.calls("POST", r"/channels/\d+/messages")
-    assert dm.json["embeds"][0]["title"] == "Your study reminders arrive here"
-    assert fake_discord.calls("POST", "/users/@me/channels")[0].json == {"recipient_id": MEMBER_ID}
-    assert store.paused == []
-
-
-async def test_closed_dms_are_told_once_in_the_channel_and_the_reminder_paused(store_client, fake_discord):
-    bot, store = store_client
-    fake_discord.closed_dms.add(MEMBER_ID)
-    payload = slash("re-remind", {"time": "09:00"}, sub="weekdays")
-    await feed(bot, payload)
-    (notice,) = fake_discord.calls("POST", rf"/webhooks/\d+/{payload['token']}")
-    assert notice.json["flags"] & EPHEMERAL
-    assert "DMs are closed" in notice.json["content"] and "/re-remind resume" in notice.json["content"]
-    assert notice.json["allowed_mentions"] == {"parse": []}
-    ((kind, platform, target, until, reason),) = store.paused
-    assert (kind, platform, target, until) == ("reminder", "discord", str(MEMBER_ID), None)
-    assert "50007" in reason
-
-
-async def test_list_and_errors_send_no_dm(store_client, fake_discord):
-    bot, _ = store_client
-    await feed(bot, slash("re-remind", sub="list"))
+async def test_without_a_store_schedules_say_so(client, fake_discord):
+    payload = slash("re-remind", {"time": "09:00"}, sub="daily")
+    await feed(client, payload)
+    data = callback_of(fake_discord, payload)["data"]
+    assert "database" in data["embeds"][0]["description"] and data["flags"] & EPHEMERAL
     assert not fake_discord.calls("POST", "/users/@me/channels")
