@@ -172,7 +172,11 @@ class SchedulerComponent:
         self._scheduler.start()
 
     async def stop(self) -> None:
+        # Pause first and shut down only after the tick in progress has finished: APScheduler's asyncio executor
+        # cancels running jobs on shutdown, which would cut a tick off between a send and recording it as sent.
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()
         if self._running is not None:
             await asyncio.shield(self._running)
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
