@@ -110,6 +110,14 @@ async def _paper_autocomplete(interaction: discord.Interaction, current: str) ->
     return paper_choices(services_of(interaction), current)
 
 
+async def _track_autocomplete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+    low = current.strip().lower()
+    tracks = services_of(interaction).content.tracks
+    return [Choice(name=t.title[:100], value=t.id) for t in tracks if low in t.id or low in t.title.lower()][
+        :MAX_CHOICES
+    ]
+
+
 async def _zone_autocomplete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
     return zone_choices(current)
 
@@ -241,6 +249,11 @@ async def re_progress(interaction: discord.Interaction) -> None:
     await run_command(interaction, "re-progress", "")
 
 
+@app_commands.describe(track="A study track; leave empty to list them")
+async def re_track(interaction: discord.Interaction, track: str | None = None) -> None:
+    await run_command(interaction, "re-track", track or "")
+
+
 # -- the tree ---------------------------------------------------------------------------------------------------------
 
 ADMIN_COMMANDS = frozenset({"re-subscribe", "re-unsubscribe"})
@@ -293,6 +306,7 @@ def _build(name: str) -> app_commands.Command | app_commands.Group:
         "re-subscribe": re_subscribe,
         "re-unsubscribe": re_unsubscribe,
         "re-progress": re_progress,
+        "re-track": re_track,
     }
     cmd = _command(name, callbacks[name])
     if name == "re-faq":
@@ -303,6 +317,8 @@ def _build(name: str) -> app_commands.Command | app_commands.Group:
         cmd.autocomplete("command")(_help_autocomplete)
     elif name == "re-subscribe":
         cmd.autocomplete("zone")(_zone_autocomplete)
+    elif name == "re-track":
+        cmd.autocomplete("track")(_track_autocomplete)
     if name in ADMIN_COMMANDS or (name in COMMANDS and COMMANDS[name].admin):
         cmd.default_permissions = discord.Permissions(manage_channels=True)
         cmd.guild_only = True
@@ -312,7 +328,8 @@ def _build(name: str) -> app_commands.Command | app_commands.Group:
 
 
 DISCORD_COMMANDS = (
-    "re-faq", "re-paper", "re-prompt", "re-remind", "re-subscribe", "re-unsubscribe", "re-progress", "re-help",
+    "re-faq", "re-paper", "re-prompt", "re-remind", "re-subscribe", "re-unsubscribe", "re-progress", "re-track",
+    "re-help",
 )  # fmt: skip
 
 
