@@ -24,6 +24,7 @@ def prompt_reply(prompt: Prompt, heading: str = "Today's study prompt") -> Reply
         sections=(Section(text=prompt.text),),
         context=(f"{prompt.kind} · {prompt.area} · {prompt.level} · about {prompt.minutes} min · `{prompt.id}`",),
         buttons=(Button("Another prompt", "prompt.another", prompt.id),),
+        prompt=prompt.id,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from handlers.schedule import MAX_PHRASE, PhraseError, Rule, parse_when, parse_z
 from handlers.services import Services
 from handlers.store_api import REMINDER, ScheduleInfo, ScheduleStore
 from handlers.study import is_known_item, summarize
-from handlers.types import Invocation, Reply, Section
+from handlers.types import Button, Invocation, Reply, Section
 
 COMMAND = "re-remind"
 USAGE = "/re-remind daily|weekdays|mon,wed,fri HH:MM [ZONE] · list · off · pause [N days] · resume · snooze [1h]"
@@ -77,15 +78,24 @@ def _ok(title: str, *texts: str) -> Reply:
     return Reply(command=COMMAND, title=title, sections=tuple(Section(text=t) for t in texts))
 
 
+def control_buttons(info: ScheduleInfo) -> tuple[Button, ...]:
+    """What a member can do to their reminder from where it is shown (App Home, `/re-remind list`)."""
+    off = Button("Turn off", "remind.off", "", "danger")
+    if not info.active:
+        return (Button("Resume", "remind.resume", "", "primary"), off)
+    return (Button("Snooze 1h", "remind.snooze", "1h"), Button("Pause", "remind.pause", ""), off)
+
+
 def _show(inv: Invocation, store: ScheduleStore) -> Reply:
     info = store.get_schedule(REMINDER, inv.platform, inv.user)
     if info is None:
         return _ok("Your reminder", "You have no study reminder. Set one with `/re-remind daily 09:00 Europe/Berlin`.")
-    return _ok(
+    shown = _ok(
         "Your reminder",
         describe(info, "I remind you by direct message"),
         "Change it with `/re-remind weekdays 08:30`, stop it with `/re-remind off`.",
     )
+    return replace(shown, buttons=control_buttons(info))
 
 
 def _set(inv: Invocation, store: ScheduleStore, words: list[str]) -> Reply:
@@ -223,3 +233,17 @@ def snooze(inv: Invocation, value: str, services: Services) -> Reply:
     if store is None:
         return no_store(COMMAND)
     return _snooze(inv, store, value)
+
+
+def _as_command(text: str):
+    """A reminder control button runs exactly what `/re-remind <text>` runs, so the two never disagree."""
+
+    def run(inv: Invocation, value: str, services: Services) -> Reply:
+        return remind(replace(inv, text=text), services)
+
+    return run
+
+
+action("remind.pause")(_as_command("pause"))
+action("remind.resume")(_as_command("resume"))
+action("remind.off")(_as_command("off"))

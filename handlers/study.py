@@ -41,8 +41,21 @@ def next_step(content: Content, day: date, done: Iterable[str]) -> str:
     return "prompt:" + rotation.unseen(content.prompts, day, kinds["prompt"]).id
 
 
+def done_button(item: str) -> Button:
+    return Button("Done", "remind.done", item, "primary")
+
+
 def step_buttons(item: str) -> tuple[Button, ...]:
-    return (Button("Done", "remind.done", item, "primary"), Button("Snooze 1h", "remind.snooze", "1h"))
+    return (done_button(item), Button("Snooze 1h", "remind.snooze", "1h"))
+
+
+def shown_item(reply: Reply) -> str | None:
+    """The study item a /re-paper or /re-prompt reply shows ("paper:<id>" / "prompt:<id>"), for a "Done" button."""
+    if reply.paper:
+        return "paper:" + reply.paper
+    if reply.prompt:
+        return "prompt:" + reply.prompt
+    return None
 
 
 def reminder_reply(content: Content, item: str, day: date) -> Reply:

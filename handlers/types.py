@@ -59,6 +59,7 @@ class Reply:
     ephemeral: bool = True  # visible only to the member who asked
     topic: str | None = None  # FAQ id answered, when one was
     paper: str | None = None  # paper id shown, when one was
+    prompt: str | None = None  # study prompt id shown, when one was
     suggestions: tuple[str, ...] = ()  # FAQ ids offered when no single answer was chosen
     error: bool = False  # the member's input could not be used; the reply says why and how to fix it
     shared_by: str | None = None  # platform user id of the member who shared this publicly; renderers credit them

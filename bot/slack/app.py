@@ -18,10 +18,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.observed import dispatch, run_action
-from bot.slack.blocks import HOME_BLOCKS_MAX, action_name, message, reply_blocks
+from bot.slack.blocks import HOME_BLOCKS_MAX, action_name, message, reply_blocks, updated_message
 from bot.slack.client import configure
 from bot.slack.members import MemberDirectory
 from handlers import COMMANDS, Invocation, Reply, Services
+from handlers.study import done_button, shown_item
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ HOME_COMMANDS: tuple[tuple[str, str], ...] = (
     ("re-paper", "today"),
     ("re-prompt", "today"),
 )
+# Buttons of a reminder DM: pressed there, they update that message in place (keeping its buttons or not) instead of
+# answering with a new one, so the DM history reads "step ... Done, streak 3".
+IN_PLACE_ACTIONS: dict[str, bool] = {"remind.done": False, "remind.snooze": True}
 
 
 def _text(value: Any) -> str:
@@ -133,6 +137,13 @@ class SlackBot:
         if container.get("type") == "view":  # a button on the App Home tab: show the result there
             await self.publish_home(client, user, team, notice=reply)
             return
+        original = body.get("message")
+        if name in IN_PLACE_ACTIONS and isinstance(original, dict) and not (reply.error or reply.failed):
+            updated = updated_message(original, reply, keep_buttons=IN_PLACE_ACTIONS[name])
+            if updated is not None:
+                ts = _text(container.get("message_ts")) or _text(original.get("ts"))
+                await self._replace(respond, updated, client, channel, ts)
+                return
         if not reply.ephemeral:  # "Share in channel": a new public message, credited to the member
             await self._respond(respond, reply, public=True, client=client, channel=channel)
             return
@@ -171,6 +182,18 @@ class SlackBot:
         elif user:
             await client.chat_postEphemeral(channel=channel, user=user, **payload)
 
+    async def _replace(
+        self, respond: AsyncRespond, payload: dict[str, Any], client: AsyncWebClient, channel: str, ts: str
+    ) -> None:
+        """Replace the message a button was pressed on: through response_url, else (expired) with chat.update."""
+        if respond.response_url:
+            resp = await respond(replace_original=True, **payload)
+            if resp.status_code == 200:
+                return
+            log.warning("response_url answered %s: %s; updating through the Web API", resp.status_code, resp.body)
+        if channel and ts:
+            await client.chat_update(channel=channel, ts=ts, **payload)
+
     # -- App Home -----------------------------------------------------------------------------------------------------
 
     async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
@@ -189,6 +212,9 @@ class SlackBot:
                 continue
             inv = await self.invocation(command, text, user, "", team)
             reply = dispatch(inv, self.services)
+            item = shown_item(reply) if self.services.store is not None else None
+            if item:  # today's paper and prompt: mark them done from Home
+                reply = replace(reply, buttons=(done_button(item), *reply.buttons))
             room = HOME_BLOCKS_MAX - len(blocks) - 1
             if room < 3:
                 break

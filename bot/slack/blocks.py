@@ -165,3 +165,28 @@ def message(reply: Reply) -> dict[str, Any]:
     if blocks:  # Slack rejects an empty block list; the text alone is a valid message
         payload["blocks"] = blocks
     return payload
+
+
+STATUS_BLOCK_ID = "re-bot-status"  # the line a button press adds to the message it was pressed on
+
+
+def status_block(reply: Reply) -> Block:
+    """A button's result as one context line ("*Done* · Nice work, recorded. ..."), to add to a message in place."""
+    parts = [render(s.text, "slack") for s in reply.sections if s.text]
+    title = f"*{escape(reply.title.strip())}*" if reply.title and reply.title.strip() else ""
+    text = " · ".join(p for p in (title, " ".join(parts)) if p) or "Done."
+    return {"type": "context", "block_id": STATUS_BLOCK_ID,
+            "elements": [{"type": "mrkdwn", "text": truncate(text, CONTEXT_TEXT_MAX)}]}  # fmt: skip
+
+
+def updated_message(original: dict[str, Any], result: Reply, *, keep_buttons: bool) -> dict[str, Any] | None:
+    """The message a button was pressed on, with the button's result as its status line (replacing an earlier one)
+    and, unless `keep_buttons`, without its buttons. None when the original's blocks are not usable."""
+    blocks = original.get("blocks")
+    if not isinstance(blocks, list) or not blocks or not all(isinstance(b, dict) for b in blocks):
+        return None
+    kept = [b for b in blocks if b.get("block_id") != STATUS_BLOCK_ID and (keep_buttons or b.get("type") != "actions")]
+    kept = [*kept[: MESSAGE_BLOCKS_MAX - 1], status_block(result)]
+    text = original.get("text")
+    return {"text": text if isinstance(text, str) and text else fallback_text(result), "blocks": kept,
+            "unfurl_links": False, "unfurl_media": False}  # fmt: skip

@@ -1,3 +1,3 @@
 """Fixtures for the Slack tests (defined in slack_harness.py, next to the helpers the tests import)."""
 
-from slack_harness import fake, slack  # noqa: F401
+from slack_harness import fake, slack, slack_store  # noqa: F401

@@ -27,6 +27,9 @@ class Call:
     method: str
     args: dict[str, Any]
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # when it arrived, to check Retry-After was waited out
+    ok: bool = True  # False when the fake answered with a failure
+    answer: dict[str, Any] | None = None  # what the fake answered (the posted message's ts and channel)
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Failure:
     retry_after: int | None = None
     times: int = 1
     skip: int = 0  # calls answered normally before this failure starts
+    channel: str | None = None  # fail only calls with this `channel` argument
 
 
 @dataclass
@@ -66,8 +70,8 @@ class FakeSlack:
         return f"{self.url}/response/{name}"
 
     def fail(self, method: str, status: int = 200, error: str | None = None, retry_after: int | None = None,
-             times: int = 1, skip: int = 0) -> None:  # fmt: skip
-        self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times, skip))
+             times: int = 1, skip: int = 0, channel: str | None = None) -> None:  # fmt: skip
+        self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times, skip, channel))
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -106,8 +110,11 @@ class FakeSlack:
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])
         args.update(dict(request.query))
-        self.calls.append(Call(method, args, dict(request.headers)))
+        call = Call(method, args, dict(request.headers))
+        self.calls.append(call)
         queue = self.failures.get(method)
+        if queue and queue[0].channel not in (None, args.get("channel")):
+            queue = None
         if queue and queue[0].skip > 0:
             queue[0].skip -= 1
         elif queue:
@@ -115,6 +122,7 @@ class FakeSlack:
             failure.times -= 1
             if failure.times <= 0:
                 queue.pop(0)
+            call.ok = False
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             if failure.status == 429:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
@@ -122,8 +130,10 @@ class FakeSlack:
                 return web.Response(status=failure.status, text="upstream connect error", headers=headers)
             return web.json_response({"ok": False, "error": failure.error or "unknown_error"}, headers=headers)
         if request.headers.get("Authorization") not in (f"Bearer {BOT_TOKEN}", f"Bearer {APP_TOKEN}"):
+            call.ok = False
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        return web.json_response(self._answer(method, args))
+        call.answer = self._answer(method, args)
+        return web.json_response(call.answer)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":

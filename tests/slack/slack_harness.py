@@ -1,14 +1,16 @@
 """Fixtures for the Slack tests: the fake Slack API, and `re-bot run`'s real aiohttp server with the Slack platform
-on an ephemeral port, driven with signed HTTP requests exactly as Slack sends them."""
+on an ephemeral port, driven with signed HTTP requests exactly as Slack sends them, on a real store (SQLite in the
+test's temp folder) with a clock the test moves, so scheduled deliveries can be ticked through the Slack sender."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,12 +22,25 @@ from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block
 
 from bot.config import Settings
+from bot.dispatcher import DispatchPolicy
 from bot.runtime import build_web_app
+from bot.slack.blocks import action_name
 from bot.slack.platform import SlackPlatform
+from bot.ticker import Store, Ticker, TickReport, open_store
 from content.loader import load_content
 from handlers import Services
 
 NOW = datetime(2025, 3, 12, 9, 30, tzinfo=UTC)
+
+
+class Clock:
+    """The bot's clock, frozen; tests move `now` by hand (commands, buttons and ticks all read it)."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @cache
@@ -33,9 +48,15 @@ def _shared() -> Services:
     return Services.from_content(load_content(None))  # loading and indexing take a second: once per run
 
 
-def make_services() -> Services:
+def make_services(store: Store | None = None, clock: Callable[[], datetime] | None = None) -> Services:
     shared = _shared()
-    return Services(content=shared.content, matcher=shared.matcher, clock=lambda: NOW)
+    return Services(content=shared.content, matcher=shared.matcher, clock=clock or (lambda: NOW),
+                    store=store.api if store is not None else None)  # fmt: skip
+
+
+def make_store(folder: Path) -> Store:
+    """The bot's own store, migrated, on SQLite in `folder` (as `re-bot run` opens it)."""
+    return open_store(Settings(_env_file=None, RE_BOT_DATABASE_URL=f"sqlite:///{folder}/re-bot.db"))
 
 
 def slack_settings(fake: FakeSlack, port: int = 3000, socket: bool = False) -> Settings:
@@ -76,12 +97,37 @@ def all_text(blocks: list[dict[str, Any]]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
+def buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The buttons of a message or view by action name (the first of each)."""
+    found: dict[str, dict[str, Any]] = {}
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            found.setdefault(action_name(element["action_id"]), element)
+    return found
+
+
+# Quick retries for tests: the dispatcher's policy, with back-off in fractions of a second instead of seconds.
+FAST_POLICY = DispatchPolicy(backoff_initial=0.01, backoff_max=0.05)
+
+
 @dataclass
 class SlackServer:
     fake: FakeSlack
     platform: SlackPlatform
     url: str
     session: aiohttp.ClientSession
+    store: Store | None = None
+    clock: Clock | None = None
+    _ticker: Ticker | None = None
+
+    async def tick(self, now: datetime) -> TickReport:
+        """One scheduler pass as of `now` (the same Ticker `re-bot run` uses), delivering through the Slack sender."""
+        assert self.store is not None and self.clock is not None
+        self.clock.now = now
+        if self._ticker is None:  # one ticker, so a 429's hold carries over between ticks as in `re-bot run`
+            self._ticker = Ticker(self.store.sessions, self.platform.bot.services.content,
+                                  {"slack": self.platform.sender}, policy=FAST_POLICY)  # fmt: skip
+        return await self._ticker.tick(now)
 
     async def post(self, body: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         async with self.session.post(f"{self.url}/slack/events", data=body.encode(), headers=headers or {}) as resp:
@@ -113,6 +159,21 @@ class SlackServer:
         }
         return await self.signed(urlencode(form))
 
+    def posts(self, channel: str) -> list[Any]:
+        """chat.postMessage calls to `channel` (a channel id, or a member id for their DM) that Slack accepted."""
+        return [c for c in self.fake.calls_to("chat.postMessage") if c.args.get("channel") == channel and c.ok]
+
+    async def reminder_dm(self, user: str = "U1", at: datetime | None = None) -> dict[str, Any]:
+        """Set a daily 09:00 reminder for `user` (in their Slack zone) and tick until it is delivered; returns the
+        DM as Slack stores it (ts, channel, text, blocks), ready to press its buttons with `press(message=...)`."""
+        await self.command("/re-remind", "daily 09:00", user=user)
+        before = len(self.posts(user))
+        await self.tick(at or datetime(2025, 3, 13, 9, 0, tzinfo=UTC))
+        post = self.posts(user)[before]
+        assert post.answer is not None
+        return {"ts": post.answer["ts"], "channel": post.answer["channel"], "text": post.args["text"],
+                "blocks": post.args["blocks"]}  # fmt: skip
+
     async def press(self, action_id: str, value: str, **kwargs: Any) -> tuple[int, Any]:
         return await self.signed(
             urlencode({"payload": json.dumps(block_actions(self.fake, action_id, value, **kwargs))})
@@ -142,8 +203,10 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> Non
 
 
 def block_actions(fake: FakeSlack, action_id: str, value: str, *, user: str = "U1", channel: str = "C1",
-                  ephemeral: bool = True, view: bool = False) -> dict[str, Any]:  # fmt: skip
-    """A `block_actions` payload as Slack sends it when a member presses a button."""
+                  ephemeral: bool = True, view: bool = False,
+                  message: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """A `block_actions` payload as Slack sends it when a member presses a button. `message` is the message the
+    button is on (Slack sends it for messages that are not ephemeral: its ts, text and blocks)."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "team": {"id": TEAM, "domain": "test"},
@@ -166,10 +229,13 @@ def block_actions(fake: FakeSlack, action_id: str, value: str, *, user: str = "U
         payload["container"] = {"type": "view", "view_id": "V1"}
         payload["view"] = {"id": "V1", "type": "home", "blocks": []}
     else:
-        payload["container"] = {"type": "message", "message_ts": "1700000000.000001", "channel_id": channel,
+        ts = (message or {}).get("ts", "1700000000.000001")
+        payload["container"] = {"type": "message", "message_ts": ts, "channel_id": channel,
                                 "is_ephemeral": ephemeral}  # fmt: skip
         payload["channel"] = {"id": channel, "name": "general"}
         payload["response_url"] = fake.response_url("action")
+        if message is not None and not ephemeral:
+            payload["message"] = {"type": "message", "user": "UBOT", "bot_id": "BBOT", **message}
     return payload
 
 
@@ -201,9 +267,17 @@ async def serve_platform(settings: Settings, services: Services) -> tuple[SlackP
 
 
 @pytest.fixture
-async def slack(fake: FakeSlack) -> AsyncIterator[SlackServer]:
-    platform, runner, url = await serve_platform(slack_settings(fake), make_services())
+def slack_store(tmp_path: Path) -> Iterator[Store]:
+    store = make_store(tmp_path)
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture
+async def slack(fake: FakeSlack, slack_store: Store) -> AsyncIterator[SlackServer]:
+    clock = Clock()
+    platform, runner, url = await serve_platform(slack_settings(fake), make_services(slack_store, clock))
     async with aiohttp.ClientSession() as session:
-        yield SlackServer(fake, platform, url, session)
+        yield SlackServer(fake, platform, url, session, slack_store, clock)
     await platform.stop()
     await runner.cleanup()

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from fake_slack import TEAM
-from slack_harness import SlackServer, all_text, assert_valid_blocks, block_actions
+from slack_harness import SlackServer, all_text, assert_valid_blocks, block_actions, buttons
 
 from handlers import COMMANDS
 from handlers.rotation import rotation
@@ -97,12 +97,16 @@ def _examples() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("name", "text"), _examples(), ids=[f"{n} {t}".strip() for n, t in _examples()])
 async def test_every_command_and_example_answers_with_valid_blocks(slack: SlackServer, name: str, text: str):
-    status, body = await slack.command(f"/{name}", text)
+    """As a workspace admin with a reminder already set, so every example (`/re-remind pause 3 days`,
+    `/re-subscribe papers ...`) does what it says, on the real store."""
+    await slack.command("/re-remind", "daily 09:00", user="UADMIN")
+    status, body = await slack.command(f"/{name}", text, user="UADMIN", channel="C1")
     assert status == 200, body
     assert body["response_type"] in ("ephemeral", "in_channel")
     assert body["text"]
     assert_valid_blocks(body["blocks"])
     assert "went wrong" not in body["text"]
+    assert body["blocks"][0]["type"] == "header", f"an example must not be refused: {body['text']}"
 
 
 async def test_unknown_command_gets_a_helpful_answer(slack: SlackServer):
@@ -237,11 +241,24 @@ def _button_cases() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("action", "value"), _button_cases(), ids=[a for a, _ in _button_cases()])
 async def test_every_button_payload_answers_with_valid_blocks(slack: SlackServer, action: str, value: str):
-    status, _ = await slack.press(f"{action}#0", value)
+    """Reminder buttons are pressed where members find them, with the values the bot put there: Done and Snooze on
+    a reminder DM the scheduler delivered, Pause / Resume / Turn off on `/re-remind list`."""
+    element, where = {"action_id": f"{action}#0", "value": value}, {}
+    if action in ("remind.done", "remind.snooze"):
+        dm = await slack.reminder_dm("U1")
+        element, where = buttons(dm["blocks"])[action], {"channel": dm["channel"], "ephemeral": False, "message": dm}
+    elif action.startswith("remind."):
+        await slack.command("/re-remind", "daily 09:00")
+        if action == "remind.resume":
+            await slack.command("/re-remind", "pause")
+        _, listed = await slack.command("/re-remind", "list")
+        element = buttons(listed["blocks"])[action]
+    status, _ = await slack.press(element["action_id"], element["value"], **where)
     assert status == 200
     for answer in await slack.responses():
         assert_valid_blocks(answer["blocks"])
         assert "went wrong" not in answer["text"]
+        assert "no reminder" not in all_text(answer["blocks"]) and "can't find" not in all_text(answer["blocks"])
 
 
 async def test_stale_button_with_unknown_action_answers_kindly(slack: SlackServer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -66,6 +67,65 @@ async def test_re_bot_run_serves_slack_over_http(fake: FakeSlack, tmp_path: Path
         _, stderr = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 0, stderr.decode()
     assert fake.calls_to("auth.test")
+
+
+def _seed_due_schedules(db: Path) -> None:
+    """A reminder for U1 and a subscription for C1 that fell due an hour ago (by the wall clock `re-bot run` reads),
+    so the scheduler's first tick, right at start, delivers them: no minute of waiting."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.config import Settings
+    from bot.ticker import open_store
+    from handlers.schedule import Rule
+    from handlers.store_api import CHANNEL_POST, REMINDER
+
+    store = open_store(Settings(_env_file=None, RE_BOT_DATABASE_URL=f"sqlite:///{db}"))
+    wall = datetime.now(UTC)
+    due = wall - timedelta(hours=1)
+    rule = Rule(due.hour, due.minute, "UTC")
+    for kind, target in ((REMINDER, "U1"), (CHANNEL_POST, "C1")):
+        store.api.put_schedule(kind, "slack", target, rule, now=wall - timedelta(hours=2), created_by="UADMIN")
+    store.engine.dispose()
+
+
+async def test_re_bot_run_delivers_due_slack_reminders_and_channel_posts(fake: FakeSlack, tmp_path: Path):
+    from slack_harness import block_actions, wait_until
+
+    _seed_due_schedules(tmp_path / "bot.db")
+    port = _free_port()
+    proc = await _start(_env(fake, tmp_path, port), tmp_path)
+
+    def posts(channel: str) -> list:
+        return [c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == channel]
+
+    try:
+        await wait_until(lambda: (bool(posts("U1")) and len(posts("C1")) >= 2) or proc.returncode is not None, 30)
+        [dm] = posts("U1")  # the reminder, to the member's DM
+        assert any(b["type"] == "actions" for b in dm.args["blocks"]), "with its Done / Snooze buttons"
+        main, *thread = posts("C1")
+        assert "Paper of the day" in main.args["text"]
+        assert thread and all(t.args["thread_ts"] == main.answer["ts"] for t in thread)
+
+        # Done, pressed on that DM, reaches the same process and store, and updates the DM in place.
+        done = next(e for b in dm.args["blocks"] if b["type"] == "actions" for e in b["elements"]
+                    if e["action_id"].startswith("remind.done"))  # fmt: skip
+        message = {"ts": dm.answer["ts"], "text": dm.args["text"], "blocks": dm.args["blocks"]}
+        payload = block_actions(fake, done["action_id"], done["value"], channel=dm.answer["channel"],
+                                ephemeral=False, message=message)  # fmt: skip
+        body = urlencode({"payload": json.dumps(payload)})
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{port}/slack/events"
+            async with session.post(url, data=body, headers=signed_headers(body)) as resp:
+                assert resp.status == 200
+        await wait_until(lambda: bool(fake.responses), 10)
+        assert fake.responses[0]["replace_original"] is True
+        assert "Nice work, recorded" in json.dumps(fake.responses[0]["blocks"])
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, stderr.decode()
+    assert len(posts("U1")) == 1 and len([c for c in posts("C1") if "thread_ts" not in c.args]) == 1
 
 
 async def test_re_bot_run_with_a_bad_token_says_so_and_exits_1(fake: FakeSlack, tmp_path: Path):
