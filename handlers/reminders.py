@@ -32,6 +32,15 @@ def store_of(services: Services) -> ScheduleStore | None:
     return services.store
 
 
+def too_long(command_name: str, text: str, what: str, usage: str) -> Reply | None:
+    """A helpful refusal for text far longer than any schedule phrase (it is not parsed), else None."""
+    if len(text) <= MAX_PHRASE:
+        return None
+    return error_reply(
+        command_name, f"That is {len(text):,} characters; {what} needs only a few words.", f"Write it as `{usage}`."
+    )
+
+
 def parse_duration(text: str) -> timedelta | None:
     """'1h', '30m', '2 hours', '3 days', '90 min' -> timedelta; None when it is not a duration."""
     m = _DURATION.match(text.strip().lower())
@@ -182,10 +191,8 @@ def remind(inv: Invocation, services: Services) -> Reply:
         return no_store(COMMAND)
     assert inv.now is not None
     text = inv.text.strip()
-    if len(text) > MAX_PHRASE:
-        return error_reply(
-            COMMAND, f"That is {len(text):,} characters; a reminder needs only a few words.", f"Write it as `{USAGE}`."
-        )
+    if refusal := too_long(COMMAND, text, "a reminder", USAGE):
+        return refusal
     word, _, rest = text.partition(" ")
     word, rest = word.lower(), rest.strip()
     if word in ("", "list", "show", "status"):

@@ -10,8 +10,8 @@ from content.schema import Paper
 from handlers import rotation
 from handlers.papers import paper_reply
 from handlers.registry import command, error_reply
-from handlers.reminders import ask_for_zone, describe, known_zone, no_store, store_of
-from handlers.schedule import MAX_PHRASE, PhraseError, Rule, parse_when
+from handlers.reminders import ask_for_zone, describe, known_zone, no_store, store_of, too_long
+from handlers.schedule import PhraseError, Rule, parse_when
 from handlers.services import Services
 from handlers.store_api import CHANNEL_POST
 from handlers.types import Invocation, Reply, Section
@@ -57,12 +57,8 @@ def subscribe(inv: Invocation, services: Services) -> Reply:
         return no_store(COMMAND)
     assert inv.now is not None
     text = inv.text.strip()
-    if len(text) > MAX_PHRASE:
-        return error_reply(
-            COMMAND,
-            f"That is {len(text):,} characters; a subscription needs only a few words.",
-            f"Write it as `{USAGE}`.",
-        )
+    if refusal := too_long(COMMAND, text, "a subscription", USAGE):
+        return refusal
     if not text or text.lower() in ("list", "show", "status"):
         info = store.get_schedule(CHANNEL_POST, inv.platform, inv.channel)
         if info is None:
