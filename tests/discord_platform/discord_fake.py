@@ -65,6 +65,29 @@ def user_payload(user_id: int, name: str = "member", bot: bool = False) -> dict[
     }
 
 
+def message_json(message_id: int, channel_id: int, author_id: int, **fields: Any) -> dict[str, Any]:
+    """A message object as Discord's API returns it: the required fields, then `fields` over them."""
+    return {
+        "id": str(message_id),
+        "channel_id": str(channel_id),
+        "type": 0,
+        "content": "",
+        "author": user_payload(author_id, "re-bot", bot=True),
+        "attachments": [],
+        "embeds": [],
+        "components": [],
+        "mentions": [],
+        "mention_roles": [],
+        "mention_everyone": False,
+        "pinned": False,
+        "tts": False,
+        "timestamp": "2025-01-06T09:00:00.000000+00:00",
+        "edited_timestamp": None,
+        "flags": 0,
+        **fields,
+    }
+
+
 @dataclass
 class FakeDiscord:
     requests: list[Recorded] = field(default_factory=list)
@@ -149,25 +172,16 @@ class FakeDiscord:
         return next(self._ids)
 
     def message_payload(self, channel_id: int, body: dict[str, Any], flags: int = 0) -> dict[str, Any]:
-        return {
-            "id": str(self.next_id()),
-            "channel_id": str(channel_id),
-            "type": 0,
-            "content": body.get("content") or "",
-            "author": user_payload(BOT_ID, "re-bot", bot=True),
-            "attachments": [],
-            "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [],
-            "mentions": [],
-            "mention_roles": [],
-            "mention_everyone": False,
-            "pinned": False,
-            "tts": False,
-            "timestamp": "2025-01-06T09:00:00.000000+00:00",
-            "edited_timestamp": None,
-            "flags": body.get("flags", flags) or 0,
-            "nonce": body.get("nonce"),
-        }
+        return message_json(
+            self.next_id(),
+            channel_id,
+            BOT_ID,
+            content=body.get("content") or "",
+            embeds=body.get("embeds") or [],
+            components=body.get("components") or [],
+            flags=body.get("flags", flags) or 0,
+            nonce=body.get("nonce"),
+        )
 
     # -- the API ---------------------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import discord
-from discord_fake import APP_ID, FakeDiscord, user_payload
+from discord_fake import APP_ID, FakeDiscord, message_json, user_payload
 
 from content import load_content
 from handlers import Services
@@ -150,23 +150,9 @@ def press(
         "embeds": [{"type": "rich", "title": "Earlier answer", "description": "Text"}],
         "components": [{"type": 1, "components": [{"type": 2, "style": 1, "label": "Button", "custom_id": custom_id}]}],
     }
-    payload["message"] = {
-        "id": str(next(_ids)),
-        "channel_id": str(CHANNEL_ID),
-        "type": 0 if ephemeral else 20,
-        "content": "",
-        "author": user_payload(APP_ID, "re-bot", bot=True),
-        "attachments": [],
-        "mentions": [],
-        "mention_roles": [],
-        "mention_everyone": False,
-        "pinned": False,
-        "tts": False,
-        "timestamp": "2025-01-06T09:00:00.000000+00:00",
-        "edited_timestamp": None,
-        "flags": EPHEMERAL if ephemeral else 0,
-        **msg,
-    }
+    payload["message"] = message_json(
+        next(_ids), CHANNEL_ID, APP_ID, type=0 if ephemeral else 20, flags=EPHEMERAL if ephemeral else 0, **msg
+    )
     return payload
 
 
