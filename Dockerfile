@@ -39,7 +39,7 @@ WORKDIR /app
 USER 10001:10001
 EXPOSE 3000
 # Slim images have no curl: a few lines of standard-library Python ask GET /healthz.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["python", "-m", "bot.healthcheck"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["python", "-m", "bot.ops.healthcheck"]
 # `docker run re-bot config check`, `docker run re-bot tick --at ...`: any sub-command replaces `run`.
 ENTRYPOINT ["re-bot"]
 CMD ["run"]

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fake platform lives with the test
 from fake_platform import FakePlatform, HttpSender  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.dispatcher import Dispatcher, DispatchPolicy, RateBudget  # noqa: E402
-from bot.outbox import claim_due  # noqa: E402
-from bot.ticker import open_store  # noqa: E402
+from bot.schedule.dispatcher import Dispatcher, DispatchPolicy, RateBudget  # noqa: E402
+from bot.schedule.outbox import claim_due  # noqa: E402
+from bot.schedule.ticker import open_store  # noqa: E402
 from content.loader import load_content  # noqa: E402
 
 N = 5000

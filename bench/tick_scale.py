@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))  # run from anywhere
 sys.path.insert(0, str(ROOT / "tests"))  # the fake platform lives with the tests
 
 from bot.config import Settings  # noqa: E402
-from bot.console import ConsoleSender  # noqa: E402
-from bot.ticker import Ticker, open_store  # noqa: E402
+from bot.platforms.console import ConsoleSender  # noqa: E402
+from bot.schedule.ticker import Ticker, open_store  # noqa: E402
 from content.loader import load_content  # noqa: E402
 
 DUE = 1000

@@ -15,17 +15,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.config import PLATFORM_VARIABLES, Settings, config_problems, secrets_in_environment
-from bot.console import ConsoleSession
-from bot.logs import configure_logging
+from bot.errors import StartupError
+from bot.ops.logs import configure_logging
+from bot.platforms.console import ConsoleSession
 from content import ContentError
 from content.loader import check_content, load_content
 from handlers import Services
 
 log = logging.getLogger("re-bot")
-
-
-class StartupError(Exception):
-    """An operator's mistake (bad content, bad configuration): printed as is, exit status 1, no traceback."""
 
 
 def load_services(settings: Settings, store: Any = None) -> Services:
@@ -40,7 +37,7 @@ def open_store(settings: Settings, migrate: bool | None = None):
     """The database (migrated at start on SQLite); an unreachable or invalid one stops start-up with the reason."""
     from sqlalchemy.exc import ArgumentError, OperationalError
 
-    from bot.ticker import open_store as _open
+    from bot.schedule.ticker import open_store as _open
 
     try:
         return _open(settings, migrate)
@@ -126,8 +123,8 @@ def cmd_content_check(args: argparse.Namespace) -> int:
 
 
 def _session(args: argparse.Namespace | None = None, as_json: bool = False) -> ConsoleSession:
-    from bot.console import ConsoleSender
-    from bot.ticker import Ticker
+    from bot.platforms.console import ConsoleSender
+    from bot.schedule.ticker import Ticker
 
     settings = _settings(getattr(args, "command", None) or "console")
     store = open_store(settings)
@@ -148,7 +145,7 @@ def run_console(session: ConsoleSession) -> int:
     """Read commands from standard input; while waiting, a tick every minute prints what falls due."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from bot.ticker import every_minute
+    from bot.schedule.ticker import every_minute
 
     interactive = sys.stdin.isatty()
     if interactive:
@@ -202,8 +199,8 @@ async def _platform_senders(settings: Settings, services: Services) -> tuple[dic
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
-    from bot.console import ConsoleSender
-    from bot.ticker import Ticker
+    from bot.platforms.console import ConsoleSender
+    from bot.schedule.ticker import Ticker
 
     at = _parse_instant(args.at)
     settings = _settings()
@@ -266,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return run_console(_session())
     from bot.runtime import build_platforms, build_web_app, serve
-    from bot.ticker import SchedulerComponent
+    from bot.schedule.ticker import SchedulerComponent
 
     store = open_store(settings)
     services = load_services(settings, store)
@@ -282,7 +279,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_discord_sync(args: argparse.Namespace) -> int:
-    from bot.discord_platform.cli import DiscordSetupError, sync_commands
+    from bot.platforms.discord.cli import DiscordSetupError, sync_commands
 
     settings = _settings()
     if settings.discord_token is None:
@@ -298,7 +295,7 @@ def cmd_discord_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_discord_invite(args: argparse.Namespace) -> int:
-    from bot.discord_platform.cli import DiscordSetupError, invite
+    from bot.platforms.discord.cli import DiscordSetupError, invite
 
     settings = _settings()
     token = settings.discord_token.get_secret_value() if settings.discord_token else None

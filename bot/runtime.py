@@ -5,7 +5,7 @@ HTTP (shared by every platform; Slack adds `POST /slack/events` to the same app)
 - `GET /readyz`: 200 only when the content is loaded, every platform has started and reports `ready`, every
   readiness check passes (the store adds "database"), and the process is not shutting down; else 503. The JSON body
   names each check, so an operator sees which one is failing.
-- `GET /metrics`: Prometheus exposition of `bot.metrics.REGISTRY`.
+- `GET /metrics`: Prometheus exposition of `bot.ops.metrics.REGISTRY`.
 
 Shutdown on SIGTERM (or SIGINT): /readyz turns 503 at once, then components stop in reverse order of start (the
 scheduler before the platforms it delivers through; each `stop()` stops taking work and finishes what is in flight),
@@ -16,18 +16,16 @@ work off (the store's outbox makes that work due again on the next start).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from aiohttp import web
 
-from bot import metrics
 from bot.config import Settings
-from bot.delivery import Sender
+from bot.ops import metrics
+from bot.ops.inflight import Component, PlatformRuntime
 from handlers import Services
 
 log = logging.getLogger("re_bot.runtime")
@@ -35,64 +33,6 @@ log = logging.getLogger("re_bot.runtime")
 # A readiness check raises (or returns False) when what it checks is not usable, e.g. `SELECT 1` on the database.
 ReadinessCheck = Callable[[], Awaitable[object]]
 READINESS_CHECK_TIMEOUT = 3.0
-
-
-class Component(Protocol):
-    """Something `serve` starts and, on shutdown, stops: a platform, the scheduler."""
-
-    name: str
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None:
-        """Stop taking new work and finish what is in flight. `serve` bounds the wait with the shutdown timeout."""
-        ...
-
-
-class PlatformRuntime(Component, Protocol):
-    """One connected platform: how it starts, stops and delivers scheduled messages.
-
-    `ready` is True while the platform is connected (Slack: auth.test passed / socket open; Discord: gateway READY).
-    A platform without the attribute counts as ready once its `start()` has returned."""
-
-    sender: Sender
-    ready: bool
-
-
-class ShuttingDown(Exception):
-    """Raised by `InFlight.track` once shutdown began: the work should be left for the next process."""
-
-
-class InFlight:
-    """Counts work in progress so `stop()` can refuse new work and wait for the rest: `async with tracker.track():`
-    around one delivery (or one interaction), `await tracker.drain()` in `stop()`."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self.accepting = True
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @contextlib.asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
-        if not self.accepting:
-            raise ShuttingDown("shutting down; not starting new work")
-        self._count += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._count -= 1
-            if self._count == 0:
-                self._idle.set()
-
-    async def drain(self) -> None:
-        self.accepting = False
-        await self._idle.wait()
 
 
 @dataclass
@@ -165,11 +105,11 @@ def build_web_app(health: Health | None = None) -> web.Application:
 def build_platforms(settings: Settings, services: Services, app: web.Application) -> list[PlatformRuntime]:
     platforms: list[PlatformRuntime] = []
     if settings.slack_enabled:
-        from bot.slack.platform import SlackPlatform  # imported only when used: bolt is slow to import
+        from bot.platforms.slack.platform import SlackPlatform  # imported only when used: bolt is slow to import
 
         platforms.append(SlackPlatform(settings, services, app))
     if settings.discord_enabled:
-        from bot.discord_platform.client import DiscordPlatform
+        from bot.platforms.discord.client import DiscordPlatform
 
         assert settings.discord_token is not None
         platforms.append(

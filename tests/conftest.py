@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.ticker import Store, open_store
+from bot.schedule.ticker import Store, open_store
 from content import Content, load_content
 from handlers import Services
 

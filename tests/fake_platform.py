@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
-from bot.delivery import PermanentDeliveryError, Sent, TransientDeliveryError
+from bot.schedule.delivery import PermanentDeliveryError, Sent, TransientDeliveryError
 from handlers.types import Reply
 
 

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from bot.delivery import Sent
-from bot.runtime import InFlight, serve
+from bot.ops.inflight import InFlight
+from bot.runtime import serve
+from bot.schedule.delivery import Sent
 from handlers import Reply
 
 

@@ -86,8 +86,8 @@ async def test_kill_9_mid_delivery_then_restart_loses_nothing(store):
 
 def test_catch_up_window_applies_to_a_late_restart(store, content):
     """A delivery claimed but never sent is not sent once it is more than the catch-up window late."""
-    from bot.console import ConsoleSender
-    from bot.ticker import Ticker
+    from bot.platforms.console import ConsoleSender
+    from bot.schedule.ticker import Ticker
 
     seed(store, 1, [(9, 0)])
     asyncio.run(Ticker(store.sessions, content, {}).tick(datetime(2025, 1, 6, 9, 0, tzinfo=UTC)))  # claim only

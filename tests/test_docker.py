@@ -109,8 +109,8 @@ def test_port_database_and_healthcheck_match_the_settings():
     assert env()["RE_BOT_LOG_FORMAT"] in ("json", "text")
 
     (check,) = args_of("HEALTHCHECK")
-    assert check.endswith('CMD ["python", "-m", "bot.healthcheck"]')
-    assert (ROOT / "bot" / "healthcheck.py").exists()
+    assert check.endswith('CMD ["python", "-m", "bot.ops.healthcheck"]')
+    assert (ROOT / "bot" / "ops" / "healthcheck.py").exists()
 
 
 def test_content_is_package_data():

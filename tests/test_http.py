@@ -78,7 +78,7 @@ async def test_healthz_readyz_metrics_when_everything_is_up(caplog, services):
         checks = json.loads(body)["checks"]
         assert checks == {"content": "ok", "platform:slack": "ok", "database": "ok"}
 
-        from bot.observed import dispatch
+        from bot.ops.observed import dispatch
 
         dispatch(Invocation(command="re-faq", text="phd", platform="slack"), services)
         status, content_type, body = await srv.get("/metrics")
@@ -165,7 +165,7 @@ async def test_readyz_check_that_hangs_times_out(services, monkeypatch):
 
 
 async def test_healthcheck_module_against_a_real_server(services, monkeypatch):
-    """The Docker HEALTHCHECK command (`python -m bot.healthcheck`) passes against a serving process."""
+    """The Docker HEALTHCHECK command (`python -m bot.ops.healthcheck`) passes against a serving process."""
     from aiohttp import web
 
     runner = web.AppRunner(build_web_app())
@@ -175,7 +175,7 @@ async def test_healthcheck_module_against_a_real_server(services, monkeypatch):
     port = runner.addresses[0][1]
     try:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.healthcheck", env={"RE_BOT_HTTP_PORT": str(port), "PATH": ""}
+            sys.executable, "-m", "bot.ops.healthcheck", env={"RE_BOT_HTTP_PORT": str(port), "PATH": ""}
         )
         assert await proc.wait() == 0
     finally:
@@ -183,7 +183,7 @@ async def test_healthcheck_module_against_a_real_server(services, monkeypatch):
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.healthcheck",
+        "bot.ops.healthcheck",
         env={"RE_BOT_HTTP_PORT": str(port), "PATH": ""},
         stderr=asyncio.subprocess.DEVNULL,
     )

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.console import ConsoleSession
-from bot.logs import REDACTED, Redactor, configure_logging, log_delivery
-from bot.metrics import observe_delivery
+from bot.ops.logs import REDACTED, Redactor, configure_logging, log_delivery
+from bot.ops.metrics import observe_delivery
+from bot.platforms.console import ConsoleSession
 from handlers import Services
 
 BOT_TOKEN = "xoxb-1111111111-2222222222-SeCrEtBoTtOkEnVaLuE"

@@ -1,14 +1,14 @@
-"""Metrics recorded by the observe_* calls and by every command that passes bot.observed."""
+"""Metrics recorded by the observe_* calls and by every command that passes bot.ops.observed."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot import metrics
 from bot.cli import load_services
 from bot.config import Settings
-from bot.console import ConsoleSession
-from bot.metrics import REGISTRY, observe_delivery, observe_rate_limit, observe_tick
+from bot.ops import metrics
+from bot.ops.metrics import REGISTRY, observe_delivery, observe_rate_limit, observe_tick
+from bot.platforms.console import ConsoleSession
 from handlers import Invocation, Reply, registry
 
 
@@ -51,7 +51,7 @@ def test_a_failing_handler_is_counted_as_failed_not_as_a_member_error(services, 
     spec = registry.COMMANDS["re-prompt"]
     monkeypatch.setitem(registry.COMMANDS, "re-prompt", spec.__class__(**{**spec.__dict__, "handler": broken}))
     before = value("re_bot_commands_total", platform="slack", command="re-prompt", outcome="failed")
-    from bot.observed import dispatch
+    from bot.ops.observed import dispatch
 
     reply = dispatch(Invocation(command="re-prompt", platform="slack"), services)
     assert reply.failed and reply.error
@@ -59,7 +59,7 @@ def test_a_failing_handler_is_counted_as_failed_not_as_a_member_error(services, 
 
 
 def test_button_presses_are_counted(services):
-    from bot.observed import run_action
+    from bot.ops.observed import run_action
 
     before = value("re_bot_commands_total", platform="discord", command="button:faq.show", outcome="ok")
     reply = run_action("faq.show", "phd", Invocation(command="re-faq", platform="discord"), services)

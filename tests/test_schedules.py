@@ -11,11 +11,11 @@ import pytest
 from fake_platform import FakePlatform, HttpSender
 from sqlalchemy import select
 
-from bot.console import ConsoleSender
-from bot.dispatcher import DispatchPolicy
-from bot.outbox import claim_due
+from bot.platforms.console import ConsoleSender
+from bot.schedule.dispatcher import DispatchPolicy
+from bot.schedule.outbox import claim_due
+from bot.schedule.ticker import Ticker
 from bot.store.models import Delivery, Schedule
-from bot.ticker import Ticker
 from handlers import Invocation, dispatch, run_action
 from handlers.store_api import CHANNEL_POST, REMINDER
 

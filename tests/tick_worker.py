@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from fake_platform import HttpSender
 
 from bot.config import Settings
-from bot.dispatcher import DispatchPolicy
-from bot.ticker import Ticker, open_store
+from bot.schedule.dispatcher import DispatchPolicy
+from bot.schedule.ticker import Ticker, open_store
 from content.loader import load_content
 
 

@@ -11,8 +11,8 @@ from discord_fake import FakeDiscord
 from discord_support import Clock, shared_services
 
 from bot.config import Settings
-from bot.discord_platform.client import ReBotClient
-from bot.ticker import Ticker, open_store
+from bot.platforms.discord.client import ReBotClient
+from bot.schedule.ticker import Ticker, open_store
 from handlers import Services
 
 

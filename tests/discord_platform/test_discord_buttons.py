@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from discord_support import EPHEMERAL, MEMBER_ID, callback_of, feed, press, shared_services, slash
 
-from bot.discord_platform.client import ReBotClient
+from bot.platforms.discord.client import ReBotClient
 from handlers import rotation
 
 
@@ -117,7 +117,7 @@ async def test_buttons_work_after_a_restart(fake_discord):
 
 
 def test_every_custom_id_fits_discord():
-    from bot.discord_platform.render import CUSTOM_ID, button_id
+    from bot.platforms.discord.render import CUSTOM_ID, button_id
     from handlers import Invocation, dispatch
 
     services = shared_services()

@@ -11,8 +11,8 @@ from discord_support import TOKEN, shared_services
 
 from bot.cli import main
 from bot.config import Settings
-from bot.discord_platform.api import DEFAULT_API_BASE, PERMISSIONS, api_base, client_id_from_token
-from bot.discord_platform.client import DiscordPlatform
+from bot.platforms.discord.api import DEFAULT_API_BASE, PERMISSIONS, api_base, client_id_from_token
+from bot.platforms.discord.client import DiscordPlatform
 from bot.runtime import build_platforms, build_web_app
 
 

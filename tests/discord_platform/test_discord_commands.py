@@ -13,7 +13,7 @@ from discord_support import (
     slash,
 )
 
-from bot.discord_platform.commands import DISCORD_COMMANDS, faq_choices, zone_choices
+from bot.platforms.discord.commands import DISCORD_COMMANDS, faq_choices, zone_choices
 from content.schema import AREAS
 from handlers import COMMANDS
 

@@ -12,11 +12,11 @@ from discord_support import CHANNEL_ID, EPHEMERAL, MANAGE_CHANNELS, MEMBER_ID, c
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.discord_platform.client import ReBotClient
-from bot.discord_platform.reminders import WELCOME
-from bot.discord_platform.sender import CLOSED_DMS, message_nonce
+from bot.platforms.discord.client import ReBotClient
+from bot.platforms.discord.reminders import WELCOME
+from bot.platforms.discord.sender import CLOSED_DMS, message_nonce
+from bot.schedule.ticker import Ticker
 from bot.store.models import Delivery
-from bot.ticker import Ticker
 from handlers.schedule import Rule
 from handlers.store_api import CHANNEL_POST, REMINDER
 

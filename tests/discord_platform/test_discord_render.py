@@ -7,8 +7,8 @@ from discord_support import shared_services
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.discord_platform import render as r
-from bot.discord_platform.render import DiscordMessage, render_all, render_reply
+from bot.platforms.discord import render as r
+from bot.platforms.discord.render import DiscordMessage, render_all, render_reply
 from handlers import Invocation, dispatch
 from handlers.types import Button, Reply, Section
 

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.config import Settings
+from bot.schedule.ticker import open_store
 from bot.store.models import Delivery
-from bot.ticker import open_store
 from handlers.schedule import Rule
 from handlers.store_api import REMINDER
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from discord_support import EPHEMERAL, callback_of, feed, shared_services, slash
 
-from bot.discord_platform.client import DiscordPlatform
-from bot.discord_platform.interactions import RESTARTING
-from bot.discord_platform.sender import DiscordSender
-from bot.metrics import REGISTRY
+from bot.ops.metrics import REGISTRY
+from bot.platforms.discord.client import DiscordPlatform
+from bot.platforms.discord.interactions import RESTARTING
+from bot.platforms.discord.sender import DiscordSender
 from handlers.types import Reply, Section
 
 

@@ -18,8 +18,8 @@ from discord_support import (
     slash,
 )
 
-from bot.discord_platform.reminders import CLOSED_DMS_NOTICE, WELCOME
-from bot.discord_platform.sender import CLOSED_DMS
+from bot.platforms.discord.reminders import CLOSED_DMS_NOTICE, WELCOME
+from bot.platforms.discord.sender import CLOSED_DMS
 from handlers.schedule import EVERY_DAY, WEEKDAYS, Rule
 from handlers.store_api import CHANNEL_POST, REMINDER
 

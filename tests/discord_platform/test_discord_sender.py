@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from discord_support import shared_services
 
-from bot.delivery import PermanentDeliveryError, TransientDeliveryError
-from bot.discord_platform.client import MAX_RATELIMIT_WAIT
-from bot.discord_platform.sender import DiscordSender, message_nonce
+from bot.platforms.discord.client import MAX_RATELIMIT_WAIT
+from bot.platforms.discord.sender import DiscordSender, message_nonce
+from bot.schedule.delivery import PermanentDeliveryError, TransientDeliveryError
 from handlers.papers import paper_reply
 from handlers.types import Reply, Section
 

@@ -22,11 +22,11 @@ from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block
 
 from bot.config import Settings
-from bot.dispatcher import DispatchPolicy
+from bot.platforms.slack.blocks import action_name
+from bot.platforms.slack.platform import SlackPlatform
 from bot.runtime import build_web_app
-from bot.slack.blocks import action_name
-from bot.slack.platform import SlackPlatform
-from bot.ticker import Store, Ticker, TickReport, open_store
+from bot.schedule.dispatcher import DispatchPolicy
+from bot.schedule.ticker import Store, Ticker, TickReport, open_store
 from content.loader import load_content
 from handlers import Services
 

@@ -309,7 +309,7 @@ async def test_home_button_republishes_home_with_the_result(slack: SlackServer):
 
 
 async def test_sending_never_mutates_the_cached_blocks(slack: SlackServer):
-    from bot.slack.blocks import _blocks_cached, reply_blocks
+    from bot.platforms.slack.blocks import _blocks_cached, reply_blocks
     from handlers import Invocation, dispatch
 
     _, first = await slack.command("/re-faq", "phd")
@@ -321,7 +321,7 @@ async def test_sending_never_mutates_the_cached_blocks(slack: SlackServer):
 
 
 async def test_commands_and_buttons_are_counted_in_metrics(slack: SlackServer):
-    from bot.metrics import REGISTRY
+    from bot.ops.metrics import REGISTRY
 
     def count(command: str) -> float:
         labels = {"platform": "slack", "command": command, "outcome": "ok"}

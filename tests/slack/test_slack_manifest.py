@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack.platform import EVENTS_PATH
+from bot.platforms.slack.platform import EVENTS_PATH
 from handlers import COMMANDS
 
 MANIFEST = Path(__file__).resolve().parents[2] / "slack-manifest.yaml"

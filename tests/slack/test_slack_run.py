@@ -75,7 +75,7 @@ def _seed_due_schedules(db: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     from bot.config import Settings
-    from bot.ticker import open_store
+    from bot.schedule.ticker import open_store
     from handlers.schedule import Rule
     from handlers.store_api import CHANNEL_POST, REMINDER
 

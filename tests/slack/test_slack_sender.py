@@ -11,9 +11,9 @@ from slack_harness import SlackServer, all_text, assert_valid_blocks, make_servi
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.delivery import PermanentDeliveryError, Sender, TransientDeliveryError
-from bot.slack.client import make_client
-from bot.slack.sender import SlackSender, classify
+from bot.platforms.slack.client import make_client
+from bot.platforms.slack.sender import SlackSender, classify
+from bot.schedule.delivery import PermanentDeliveryError, Sender, TransientDeliveryError
 from handlers import Reply, Section
 from handlers.papers import paper_reply
 
@@ -140,7 +140,7 @@ async def test_long_retry_after_goes_back_to_the_dispatcher_at_once(slack: Slack
 
 
 async def test_rate_limit_waits_are_counted(slack: SlackServer):
-    from bot.metrics import REGISTRY
+    from bot.ops.metrics import REGISTRY
 
     def waits() -> float:
         return REGISTRY.get_sample_value("re_bot_rate_limit_waits_total", {"platform": "slack"}) or 0.0

@@ -2,7 +2,7 @@
 
 One call per event does both, so a command or delivery is counted and logged the same way on every platform:
 
-    observe_command(platform, command, reply, seconds)     # bot.observed.dispatch does this for every command
+    observe_command(platform, command, reply, seconds)     # bot.ops.observed.dispatch does this for every command
     observe_delivery(platform, kind, "sent" | "retried" | "failed", seconds, target=..., schedule=..., reason=...)
     observe_rate_limit(platform, seconds)                  # each time a sender waits for a rate limit
     observe_tick(seconds, delivered=n, backlog=m)          # after each scheduler pass; `backlog` = due, not yet sent
@@ -21,7 +21,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.exposition import choose_encoder
 
-from bot.logs import log_command, log_delivery
+from bot.ops.logs import log_command, log_delivery
 from handlers.registry import ACTIONS, COMMANDS
 from handlers.types import Reply
 

@@ -8,8 +8,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import DeliveryKind, PermanentDeliveryError, Sent, TransientDeliveryError
-from bot.slack.blocks import message
+from bot.platforms.slack.blocks import message
+from bot.schedule.delivery import DeliveryKind, PermanentDeliveryError, Sent, TransientDeliveryError
 from handlers.types import Reply
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,12 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot import metrics
-from bot.discord_platform.api import use_api_base
-from bot.discord_platform.commands import ReBotTree, add_commands
-from bot.discord_platform.interactions import NO_MENTIONS, ActionButton
-from bot.discord_platform.sender import DiscordSender
-from bot.runtime import InFlight
+from bot.ops import metrics
+from bot.ops.inflight import InFlight
+from bot.platforms.discord.api import use_api_base
+from bot.platforms.discord.commands import ReBotTree, add_commands
+from bot.platforms.discord.interactions import NO_MENTIONS, ActionButton
+from bot.platforms.discord.sender import DiscordSender
 from handlers import Services
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class DiscordPlatform:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        from bot.cli import StartupError
+        from bot.errors import StartupError
 
         try:
             await self.client.login(self._token)

@@ -9,9 +9,9 @@ import logging
 
 import discord
 
-from bot.delivery import PermanentDeliveryError, TransientDeliveryError
-from bot.discord_platform.interactions import NO_MENTIONS, services_of
-from bot.discord_platform.sender import CLOSED_DMS, DiscordSender
+from bot.platforms.discord.interactions import NO_MENTIONS, services_of
+from bot.platforms.discord.sender import CLOSED_DMS, DiscordSender
+from bot.schedule.delivery import PermanentDeliveryError, TransientDeliveryError
 from handlers.store_api import REMINDER
 from handlers.types import Reply, Section
 

@@ -1,6 +1,6 @@
 """`handlers.dispatch` and `handlers.run_action`, counted, timed and logged: what every platform adapter calls.
 
-Same signatures as the handlers' own, so an adapter changes only its import (`from bot.observed import dispatch,
+Same signatures as the handlers' own, so an adapter changes only its import (`from bot.ops.observed import dispatch,
 run_action`). handlers/ stays free of prometheus and logging policy; this is the one place that observes commands.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from bot.metrics import observe_command
+from bot.ops.metrics import observe_command
 from handlers import Invocation, Reply, Services
 from handlers import dispatch as _dispatch
 from handlers import run_action as _run_action

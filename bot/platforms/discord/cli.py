@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_platform.api import client_id_from_token, invite_url, use_api_base
-from bot.discord_platform.client import ReBotClient
+from bot.platforms.discord.api import client_id_from_token, invite_url, use_api_base
+from bot.platforms.discord.client import ReBotClient
 from handlers import Services
 
 

@@ -10,18 +10,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 
-from bot.discord_platform.render import BUTTON_LABEL, CUSTOM_ID_PREFIX, DiscordMessage, button_id, render_all
-from bot.observed import dispatch, run_action
-from bot.runtime import InFlight, ShuttingDown
+from bot.ops.inflight import InFlight, ShuttingDown
+from bot.ops.observed import dispatch, run_action
+from bot.platforms.discord.render import BUTTON_LABEL, CUSTOM_ID_PREFIX, DiscordMessage, button_id, render_all
 from handlers import Invocation, Reply, Services
 from handlers.types import Button
-
-if TYPE_CHECKING:
-    from bot.discord_platform.client import ReBotClient
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +36,14 @@ _STYLES = {
 RESTARTING = "re-bot is restarting; please try again in a minute."
 
 
+class ServingClient(Protocol):
+    """What the interaction code needs of the client (`client.ReBotClient`), named here so neither imports the other."""
+
+    services: Services
+
+
 def services_of(interaction: discord.Interaction) -> Services:
-    client: ReBotClient = interaction.client  # type: ignore[assignment]
+    client: ServingClient = interaction.client  # type: ignore[assignment]
     return client.services
 
 

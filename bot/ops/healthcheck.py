@@ -1,4 +1,4 @@
-"""`python -m bot.healthcheck`: exit 0 when this container's `GET /healthz` answers 200, else 1.
+"""`python -m bot.ops.healthcheck`: exit 0 when this container's `GET /healthz` answers 200, else 1.
 
 The Docker HEALTHCHECK runs it (slim images have no curl). Standard library only, so it starts in milliseconds.
 """

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import metrics
 from bot.config import Settings
-from bot.delivery import Sender
-from bot.dispatcher import DeliveryResult, Dispatcher, DispatchPolicy, RateBudget
-from bot.outbox import claim_due, pending_count
+from bot.ops import metrics
+from bot.schedule.delivery import Sender
+from bot.schedule.dispatcher import DeliveryResult, Dispatcher, DispatchPolicy, RateBudget
+from bot.schedule.outbox import claim_due, pending_count
 from bot.store import SqlStore, make_engine, session_factory, upgrade
 from content import Content
 from handlers.services import utc_now

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from bot.delivery import Sent
 from bot.markup import render
-from bot.observed import dispatch, run_action
+from bot.ops.observed import dispatch, run_action
+from bot.schedule.delivery import Sent
 from handlers import Invocation, Reply, Services
 
 WIDTH = 88
@@ -102,7 +102,7 @@ class ConsoleSession:
     channel: str = DEFAULT_CHANNEL
     as_json: bool = False
     tz: str | None = None
-    ticker: Any = None  # a console-only `bot.ticker.Ticker`: scheduled posts due are printed between lines
+    ticker: Any = None  # a console-only `bot.schedule.ticker.Ticker`: scheduled posts due are printed between lines
     _tick_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def deliver_due(self) -> str | None:

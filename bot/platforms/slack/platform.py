@@ -12,10 +12,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
-from bot.cli import StartupError
 from bot.config import Settings
-from bot.slack.app import build_app
-from bot.slack.sender import SlackSender
+from bot.errors import StartupError
+from bot.platforms.slack.app import build_app
+from bot.platforms.slack.sender import SlackSender
 from handlers import Services
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ import discord
 from discord import app_commands
 from rapidfuzz import fuzz, process
 
-from bot.discord_platform.interactions import invocation, run_command, services_of
-from bot.discord_platform.reminders import check_dms, paused_for_closed_dms
+from bot.platforms.discord.interactions import invocation, run_command, services_of
+from bot.platforms.discord.reminders import check_dms, paused_for_closed_dms
 from content.schema import AREAS
 from handlers import COMMANDS, Services
 from handlers.prompts import KINDS, PROMPT_AREAS

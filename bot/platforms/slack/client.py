@@ -10,7 +10,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.metrics import observe_rate_limit
+from bot.ops.metrics import observe_rate_limit
 
 log = logging.getLogger(__name__)
 

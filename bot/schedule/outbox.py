@@ -4,7 +4,7 @@ Each batch of due schedules is locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL, s
 batches; `BEGIN IMMEDIATE` on SQLite, so they take turns), planned with the catch-up rule, given its content (the
 channel's unseen paper, the member's next study step), written to `deliveries` with a unique (schedule, fire time),
 and moved to its next fire time. A (schedule, fire time) therefore enters the outbox at most once, whatever the
-number of processes, and the send half (`bot.dispatcher`) delivers what the outbox holds.
+number of processes, and the send half (`bot.schedule.dispatcher`) delivers what the outbox holds.
 """
 
 from __future__ import annotations

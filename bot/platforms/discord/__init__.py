@@ -1,4 +1,4 @@
 """The Discord platform over discord.py: application commands, embeds, persistent buttons, DMs and channel posts.
 
-Named `discord_platform` (not `discord`) so it never shadows the discord.py package.
+Modules here import discord.py as `discord` (absolute imports), so this package's own name never shadows it.
 """

@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.delivery import DeliveryKind, PermanentDeliveryError, Sent, TransientDeliveryError
-from bot.discord_platform.interactions import message_kwargs
-from bot.discord_platform.render import DiscordMessage, clip, render_reply
+from bot.platforms.discord.interactions import message_kwargs
+from bot.platforms.discord.render import DiscordMessage, clip, render_reply
+from bot.schedule.delivery import DeliveryKind, PermanentDeliveryError, Sent, TransientDeliveryError
 from handlers.types import Reply
 
 log = logging.getLogger(__name__)

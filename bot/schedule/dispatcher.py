@@ -28,9 +28,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from bot import metrics
-from bot.console import render_reply
-from bot.delivery import PermanentDeliveryError, Sender, Sent, TransientDeliveryError
+from bot.ops import metrics
+from bot.platforms.console import render_reply
+from bot.schedule.delivery import PermanentDeliveryError, Sender, Sent, TransientDeliveryError
 from bot.store.models import Delivery, Schedule
 from content import Content
 from handlers.services import utc_now

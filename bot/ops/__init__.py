@@ -1,0 +1,1 @@
+"""Operations: logs, metrics, health checks, observed dispatch and in-flight work tracking."""
