@@ -22,8 +22,8 @@ from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block
 
 from bot.config import Settings
-from bot.platforms.slack.blocks import action_name
 from bot.platforms.slack.platform import SlackPlatform
+from bot.platforms.slack.render import action_name
 from bot.runtime import build_web_app
 from bot.schedule.dispatcher import DispatchPolicy
 from bot.schedule.ticker import Store, Ticker, TickReport, open_store

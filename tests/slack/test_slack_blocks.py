@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_harness import all_text, assert_valid_blocks, make_services
 
-from bot.platforms.slack.blocks import (
+from bot.platforms.slack.render import (
     HOME_BLOCKS_MAX,
     MESSAGE_BLOCKS_MAX,
     TRUNCATED_NOTE,

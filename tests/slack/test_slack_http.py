@@ -309,7 +309,7 @@ async def test_home_button_republishes_home_with_the_result(slack: SlackServer):
 
 
 async def test_sending_never_mutates_the_cached_blocks(slack: SlackServer):
-    from bot.platforms.slack.blocks import _blocks_cached, reply_blocks
+    from bot.platforms.slack.render import _blocks_cached, reply_blocks
     from handlers import Invocation, dispatch
 
     _, first = await slack.command("/re-faq", "phd")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from slack_harness import SlackServer, all_text, assert_valid_blocks, buttons
 
-from bot.platforms.slack.blocks import STATUS_BLOCK_ID, action_name
+from bot.platforms.slack.render import STATUS_BLOCK_ID, action_name
 from bot.platforms.slack.sender import PERMANENT_ERRORS
 from handlers.schedule import WEEKDAYS, Rule
 from handlers.store_api import CHANNEL_POST, REMINDER

@@ -18,9 +18,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ops.observed import dispatch, run_action
-from bot.platforms.slack.blocks import HOME_BLOCKS_MAX, action_name, message, reply_blocks, updated_message
 from bot.platforms.slack.client import configure
 from bot.platforms.slack.members import MemberDirectory
+from bot.platforms.slack.render import HOME_BLOCKS_MAX, action_name, message, reply_blocks, updated_message
 from handlers import COMMANDS, Invocation, Reply, Services
 from handlers.study import done_button, shown_item
 

@@ -8,7 +8,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.platforms.slack.blocks import message
+from bot.platforms.slack.render import message
 from bot.schedule.delivery import DeliveryKind, PermanentDeliveryError, Sent, TransientDeliveryError
 from handlers.types import Reply
 
