@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from content import limits
-from content.schema import Content, FaqEntry, FaqFront, Paper, Prompt, Track
+from content.schema import PAPER_COMMAND_WORDS, Content, FaqEntry, FaqFront, Paper, Prompt, Track, paper_name_key
 from content.yaml_lines import LineDict, LineList, YamlProblem, line_of, load_yaml, shift_lines
 
 M = TypeVar("M", bound=BaseModel)
@@ -266,6 +266,20 @@ def _collect(root: Path, problems: _Problems) -> Content:
     for what, path, rows in (("paper id", papers_path, papers), ("prompt id", prompts_path, prompts),
                              ("track id", tracks_path, tracks)):  # fmt: skip
         _check_unique(((item.id, path, raw.line) for item, raw in rows), problems, what)  # type: ignore[union-attr]
+
+    # `/re-paper NAME` must mean one paper: ids and aliases share one namespace (compared as `/re-paper` compares them),
+    # apart from the words `/re-paper` itself takes.
+    paper_names = {paper_name_key(p.id): (paper_name_key(p.id), papers_path, raw.line) for p, raw in reversed(papers)}
+    aliases: list[tuple[str, Path, int]] = []
+    for paper, raw in papers:  # (a repeated id is reported above, once)
+        for alias, line in _ref_lines(raw, "aliases", paper.aliases):
+            key = paper_name_key(alias)
+            if key in PAPER_COMMAND_WORDS:
+                problem = f"alias '{alias}' is a word /re-paper already takes (an area, 'today' or 'next')"
+                problems.add(papers_path, line, problem)  # type: ignore[arg-type]
+            elif key != paper_name_key(paper.id):
+                aliases.append((key, papers_path, line))  # type: ignore[arg-type]
+    _check_unique([*paper_names.values(), *aliases], problems, "paper id or alias")  # type: ignore[list-item]
 
     for track, raw in tracks:
         steps_node = raw.get("steps")

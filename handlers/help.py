@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.registry import COMMANDS, command, error_reply
+from handlers.registry import COMMANDS, closest_command, command, error_reply
 from handlers.safe_text import quote
 from handlers.services import Services
 from handlers.types import Invocation, Reply, Section
@@ -17,7 +17,9 @@ def help_(inv: Invocation, services: Services) -> Reply:
     if wanted:
         specs = [s for s in specs if s.name in (wanted, f"re-{wanted}")]
         if not specs:
-            return error_reply(COMMAND, f"There is no command “{quote(inv.text.strip())}”.", "Type `/re-help`.")
+            close = closest_command(wanted)
+            hint = f"Did you mean `/re-help {close}`? " if close else ""
+            return error_reply(COMMAND, f"There is no command “{quote(inv.text.strip())}”.", hint + "Type `/re-help`.")
     sections = []
     for spec in specs:
         examples = " · ".join(f"`{e}`" for e in spec.examples)
