@@ -40,7 +40,7 @@ def test_minimal_content_is_valid(content_dir: Path) -> None:
 def test_packaged_content_is_valid() -> None:
     content, problems = check_content(None)
     assert problems == []
-    assert len(content.faqs) == 27
+    assert len(content.faqs) == 30
 
 
 def test_bad_yaml_in_front_matter(content_dir: Path) -> None:
