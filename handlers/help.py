@@ -24,8 +24,10 @@ def help_(inv: Invocation, services: Services) -> Reply:
     for spec in specs:
         examples = " · ".join(f"`{e}`" for e in spec.examples)
         admin = " (channel managers only)" if spec.admin else ""
-        text = f"`{spec.usage}`{admin}\n{spec.summary}"
-        sections.append(Section(text=text + (f"\nExamples: {examples}" if examples else "")))
+        # Hard line breaks ("\\" at the end of a line): usage, what it does and examples on lines of their own
+        # everywhere, the console's plain text included (a soft break there is a space).
+        lines = [f"`{spec.usage}`{admin}", spec.summary, *([f"Examples: {examples}"] if examples else [])]
+        sections.append(Section(text="\\\n".join(lines)))
     return Reply(
         command=COMMAND,
         title="re-bot: a study companion on the way to ML research engineering",
