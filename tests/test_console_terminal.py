@@ -150,7 +150,7 @@ def test_terminal_session_has_history_ctrl_c_clears_and_ctrl_d_quits(tmp_path):
         term.send("/re-help re-paper\r")  # runs alone: the half-typed line is gone
         term.expect("A seminal paper to study")
         term.expect("re-bot> ")
-        term.send("\x1b[A\x1b[A\r")  # up arrow twice: the line before, from history, run again  # up arrow: the previous line from history, run again
+        term.send("\x1b[A\x1b[A\r")  # up arrow twice: the line before, from history
         term.expect("Language Models are Few-Shot Learners")
         term.expect("re-bot> ")
         term.send("\x04")  # Ctrl-D quits
