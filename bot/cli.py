@@ -203,8 +203,19 @@ def _session(args: argparse.Namespace | None = None, as_json: bool = False) -> C
     )
 
 
-def run_console(session: ConsoleSession) -> int:
-    """Read commands from standard input; while waiting, a tick every minute prints what falls due."""
+def _reloader(settings: Settings, services: Services, listeners: Sequence = ()):
+    from bot.ops.reload import ContentReloader
+
+    return ContentReloader(services, settings.content_dir, settings.content_extra, watch=settings.content_watch,
+                           listeners=listeners)  # fmt: skip
+
+
+def run_console(session: ConsoleSession, settings: Settings | None = None) -> int:
+    """Read commands from standard input; while waiting, a tick every minute prints what falls due. With `settings`
+    (`re-bot run` without credentials), SIGHUP and RE_BOT_CONTENT_WATCH reload the content as in server mode."""
+    import signal
+    import threading
+
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from bot.schedule.ticker import every_minute
@@ -213,6 +224,13 @@ def run_console(session: ConsoleSession) -> int:
     if interactive:
         print("re-bot console. Type /re-help for commands, Ctrl-D to quit.")
     scheduler = BackgroundScheduler(timezone="UTC")
+    if settings is not None:
+        ticker = session.ticker
+        reloader = _reloader(settings, session.services, [ticker.use_content] if ticker is not None else [])
+        # The reload runs beside the input loop (a signal handler must return quickly).
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reloader.reload_now, daemon=True).start())
+        if settings.content_watch:
+            scheduler.add_job(reloader.check_files, "interval", seconds=reloader.interval, id="content-watch")
 
     def tick() -> None:
         try:
@@ -323,7 +341,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _settings("console")  # the console's quieter log level: standard output and error are the member's screen
         print(f"re-bot: no platform credentials set; running the console platform. {PLATFORM_VARIABLES}",
               file=sys.stderr)  # fmt: skip
-        return run_console(_session())
+        return run_console(_session(), settings)
     from bot.runtime import build_platforms, build_web_app, serve
     from bot.schedule.ticker import SchedulerComponent
 
@@ -334,7 +352,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         app = build_web_app()
         platforms = build_platforms(settings, services, app)
         scheduler = SchedulerComponent(settings, store, services.content, {p.name: p.sender for p in platforms})
-        return await serve(settings, services, app=app, platforms=platforms, components=[scheduler],
+        reloader = _reloader(settings, services, [scheduler.ticker.use_content])
+        return await serve(settings, services, app=app, platforms=platforms, components=[reloader, scheduler],
                            readiness_checks={"database": store.ping})  # fmt: skip
 
     return asyncio.run(main())
