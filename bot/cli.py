@@ -84,7 +84,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     problems = []
     try:
         content = load_content(settings.content_dir, settings.content_extra)
-        content_line = f"ok: {len(content.faqs)} FAQ topics, {len(content.papers)} papers ({content.directory})"
+        where = " + ".join((content.directory, *content.extra))
+        content_line = f"ok: {len(content.faqs)} FAQ topics, {len(content.papers)} papers ({where})"
     except ContentError as exc:
         problems.append(
             f"RE_BOT_CONTENT_DIR: the content has {len(exc.problems)} problem(s); run `re-bot content check "
