@@ -16,12 +16,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from rapidfuzz import fuzz, process
 
 from content import limits
 from content.schema import Content, FaqEntry, FaqFront, Paper, Prompt, Track
+from content.search import content_words
 from content.yaml_lines import LineDict, LineList, YamlProblem, line_of, load_yaml, shift_lines
 
 M = TypeVar("M", bound=BaseModel)
+
+# Two study prompts whose content words overlap this much (rapidfuzz token_set_ratio over their sorted stems, 0-100)
+# set the same task: the daily rotation serves prompts.yaml and the papers' prompts alike, so a member would get it
+# twice. Set between the repeats this check was written for (78-92) and distinct prompts on one topic (below 77).
+NEAR_DUPLICATE_PROMPT = 78
 
 
 class ContentError(Exception):
@@ -191,6 +198,25 @@ def _check_refs(refs: Iterable[tuple[str, Path, int]], known: set[str] | None, p
             problems.add(path, line, f"unknown {what} '{ref}'")
 
 
+def _check_near_duplicate_prompts(tasks: list[tuple[str, str, Path, int]], problems: _Problems) -> None:
+    """Report each study task (label, text, path, line) that sets nearly the same task as an earlier one."""
+    keys = [" ".join(sorted(content_words(text))) for _, text, _, _ in tasks]
+    for later in range(1, len(tasks)):
+        hits = process.extract(
+            keys[later], keys[:later], scorer=fuzz.token_set_ratio, score_cutoff=NEAR_DUPLICATE_PROMPT, limit=1
+        )
+        if hits:
+            _, score, earlier = hits[0]
+            label, _, path, line = tasks[later]
+            first_label, _, first_path, first_line = tasks[earlier]
+            problems.add(
+                path,
+                line,
+                f"{label} sets nearly the same task as {first_label} ({first_path.name}:{first_line}, similarity"
+                f" {score:.0f}/100): merge them or make one a different task",
+            )
+
+
 def _load_synonyms(path: Path, problems: _Problems) -> dict[str, tuple[str, ...]]:
     text = _read_text(path, problems)
     if text is None:
@@ -293,6 +319,13 @@ def _collect(roots: list[Path], problems: _Problems) -> Content:
         _check_refs(((r, Path(entry.path), n) for r, n in refs), faq_ids, problems, "see_also topic")
         if entry.id in entry.see_also:
             problems.add(Path(entry.path), raw.key_lines.get("see_also", 2), "see_also lists the topic itself")
+
+    # Over the merged set: a community prompt that repeats a packaged one is as much a duplicate as two packaged ones.
+    tasks = [(f"prompt '{p.id}'", p.text, path, raw.line) for p, raw, path in prompts]
+    for paper, raw, path in papers:
+        lines = _ref_lines(raw, "prompts", paper.prompts)
+        tasks += [(f"paper '{paper.id}' prompt {n}", text, path, line) for n, (text, line) in enumerate(lines, 1)]
+    _check_near_duplicate_prompts(tasks, problems)  # type: ignore[arg-type]
 
     for track, raw, tracks_path in tracks:
         steps_node = raw.get("steps")
