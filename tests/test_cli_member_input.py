@@ -52,3 +52,19 @@ def test_ask_accepts_the_phrasings_people_type_and_keeps_markup_inert(tmp_path):
     assert "did you mean Europe/Berlin" in replies[3]["text"]
     assert "/re-remind zone Europe/Berlin" in replies[4]["text"]
     assert "nothing was changed" in replies[5]["text"]
+
+
+def test_ask_finds_papers_by_name_and_mistyped_commands(tmp_path):
+    result = ask([b"--json", b"-"], cwd=tmp_path, stdin=b"\n".join([
+        b"/re-paper attention is all you need",
+        b"/re-paper gpt-3",
+        b"/re-fq phd",
+        b"/re-remind daily 09:00 UTC",
+        b"/re-remind list",
+        b":press 2",
+    ]))  # fmt: skip
+    replies = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["paper"] for r in replies[:2]] == ["transformer", "gpt3"]
+    assert replies[2]["error"] and "Did you mean /re-faq?" in replies[2]["text"]
+    assert [b["label"] for b in replies[4]["buttons"]] == ["Snooze 1h", "Pause", "Turn off"]
+    assert replies[5]["text"].startswith("Reminder paused")  # :press 2 pressed "Pause" on the list
