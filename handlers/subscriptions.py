@@ -20,7 +20,7 @@ from handlers.types import Invocation, Reply, Section
 COMMAND = "re-subscribe"
 UNSUBSCRIBE = "re-unsubscribe"
 USAGE = "/re-subscribe papers HH:MM [ZONE] [weekdays|daily|mon,wed,fri]"
-FEEDS = ("papers",)
+FEEDS = ("papers", "paper")  # what a channel can subscribe to (one feed, said either way)
 
 
 def pick_paper(papers: Sequence[Paper], day: date, seen: set[str]) -> Paper:
