@@ -291,6 +291,8 @@ def parse_when(words: list[str], default_days: frozenset[int] = EVERY_DAY) -> Wh
         elif (d := parse_days(word)) is not None:
             days |= d
         elif (z := parse_zone(word)) is not None:
+            if zone is not None and zone != z:
+                raise PhraseError(f"Give one time zone: `{zone}` or `{z}`.")
             zone = z
         else:
             pair = f"{word} {items[i]}" if i < len(items) else ""

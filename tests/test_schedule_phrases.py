@@ -85,6 +85,7 @@ def test_offset_suggestions_put_the_all_year_zone_first_and_the_fixed_zone_last(
         ("13pm", "1 to 12"),
         ("daily", "Say when"),
         ("9 Mars/Olympus", "I don't know the time zone"),
+        ("9 Europe/Berlin utc", "one time zone"),
     ],
 )
 def test_what_is_not_a_schedule_says_why(phrase, says):
