@@ -151,3 +151,15 @@ class ProgressItem(Base):
     item: Mapped[str] = mapped_column(String(120), primary_key=True)
     day: Mapped[date] = mapped_column(Date)
     done_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DmChannel(Base):
+    """A member's DM channel with the bot (Discord): opened once, ever, then reused, so a daily fan-out costs one
+    request per member instead of two (DM channel ids are stable per user)."""
+
+    __tablename__ = "dm_channels"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
