@@ -91,7 +91,8 @@ def _truncate(store: Store) -> None:
     from sqlalchemy import text
 
     with store.engine.begin() as conn:
-        conn.execute(text("TRUNCATE progress, channel_papers, deliveries, schedules, members, dm_channels RESTART IDENTITY CASCADE"))
+        tables = "progress, channel_papers, deliveries, schedules, members, dm_channels"
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
