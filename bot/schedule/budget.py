@@ -108,8 +108,10 @@ class RateBudget:
             self.adaptive.succeeded()
 
     def limited(self, retry_after: float) -> None:
-        """The platform answered 429 for every target: hold for its Retry-After and lower an adaptive rate."""
-        if self.adaptive is not None:
+        """The platform answered 429 for every target: hold for its Retry-After and lower an adaptive rate. The
+        other sends already on their way when the first 429 came get 429s too: answers arriving during the hold
+        are that same event and lower the rate only once."""
+        if self.adaptive is not None and self._held_until <= self._now():
             self.adaptive.limited()
         self.hold(retry_after)
 

@@ -160,6 +160,7 @@ class FakeDiscord:
     thread_error: int | None = None  # answer Start Thread with this JSON code (160004, 160006, 50024) and 400
     enforce_limits: bool = False  # the global 50/s and per-channel buckets (see the module docstring)
     token_revoked: bool = False  # every REST call 401, the gateway closes with 4004
+    revoke_after: int | None = None  # set token_revoked once this many messages were accepted (a reset mid-fan-out)
     gateway_close: int | None = None  # the gateway closes with this code after IDENTIFY
     record: bool = True  # False: count only (benchmarks with many thousands of requests)
     global_429s: int = 0
@@ -178,12 +179,15 @@ class FakeDiscord:
         self.identified = asyncio.Event()
         self.posted: dict[int, list[str]] = {}  # channel id -> nonces accepted (with `record` off too)
         self.dm_opens = 0
+        self.accepted = 0  # messages accepted
 
     # -- control ---------------------------------------------------------------------------------------------------
 
     async def start(self, port: int = 0) -> str:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/_fake/stats", self._stats)
+        app.router.add_post("/_fake/control", self._control)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -299,6 +303,24 @@ class FakeDiscord:
                    "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}"}  # fmt: skip
         return allowed, headers
 
+    async def _stats(self, request: web.Request) -> web.Response:
+        """For benchmarks running the fake in another process: what was posted and opened."""
+        nonces = [n for posted in self.posted.values() for n in posted]
+        return json_response({"accepted": self.accepted, "unique": len(set(nonces)),
+                              "duplicates": len(nonces) - len(set(nonces)), "dm_opens": self.dm_opens,
+                              "global_429s": self.global_429s, "route_429s": self.route_429s})  # fmt: skip
+
+    async def _control(self, request: web.Request) -> web.Response:
+        """For benchmarks: `enforce_limits`, `token_revoked`, `revoke_after`, and `rate_limit` ({method, path,
+        retry_after, scope, times})."""
+        body = await request.json()
+        for name in ("enforce_limits", "token_revoked", "revoke_after", "record"):
+            if name in body:
+                setattr(self, name, body[name])
+        if "rate_limit" in body:
+            self.rate_limit(**body["rate_limit"])
+        return json_response({"ok": True})
+
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         """The gateway as discord.py drives it: HELLO, IDENTIFY -> READY (or a close code), heartbeats ACKed."""
         ws = web.WebSocketResponse()
@@ -405,6 +427,9 @@ class FakeDiscord:
                 body429, headers429 = rate_limited(reset_after, "user", headers["X-RateLimit-Bucket"])
                 return json_response(body429, 429, headers429)
             self.posted.setdefault(channel_id, []).append(body.get("nonce") or "")
+            self.accepted += 1
+            if self.revoke_after is not None and self.accepted >= self.revoke_after:
+                self.token_revoked, self.revoke_after = True, None
             return json_response(self.message_payload(channel_id, body), headers=headers)
         if match := re.fullmatch(r"/applications/(\d+)(?:/guilds/(\d+))?/commands", r.path):
             if m == "PUT":

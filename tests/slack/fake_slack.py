@@ -93,6 +93,7 @@ class FakeSlack:
     _ts: int = 0
     limits: Limits | None = None
     revoked: bool = False  # the bot token was revoked: every call answers token_revoked
+    revoke_after: int | None = None  # revoke the token once this many posts were accepted (a reset mid-fan-out)
     record: bool = True  # False: keep only counts and what was posted (benchmarks)
     posted: dict[str, int] = field(default_factory=dict)  # chat.postMessage accepted, by its (unique) text+channel
     rejected_429: int = 0
@@ -127,6 +128,8 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/_fake/stats", self._stats)
+        app.router.add_post("/_fake/control", self._control)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -190,7 +193,27 @@ class FakeSlack:
         if method == "chat.postMessage":
             key = f"{args.get('channel', '')}|{args.get('text', '')}|{args.get('thread_ts', '')}"
             self.posted[key] = self.posted.get(key, 0) + 1
+            if self.revoke_after is not None and sum(self.posted.values()) >= self.revoke_after:
+                self.revoked, self.revoke_after = True, None
         return web.json_response(call.answer)
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """For benchmarks running the fake in another process: what was posted."""
+        return web.json_response({"accepted": sum(self.posted.values()), "unique": len(self.posted),
+                                  "duplicates": sum(n - 1 for n in self.posted.values()),
+                                  "rejected_429": self.rejected_429})  # fmt: skip
+
+    async def _control(self, request: web.Request) -> web.Response:
+        """For benchmarks: set `limits` ({rate, burst, ...}), `revoked`, `revoke_after`."""
+        body = await request.json()
+        if "limits" in body:
+            self.limits, self._workspace, self._channels = Limits(**body["limits"]), None, {}
+        for name in ("revoked", "revoke_after"):
+            if name in body:
+                setattr(self, name, body[name])
+        if body.get("reset"):  # a new phase of a benchmark: forget what was posted
+            self.posted, self.rejected_429 = {}, 0
+        return web.json_response({"ok": True})
 
     def _limit(self, channel: str) -> float:
         """Seconds until this post would be allowed (0: allowed, and counted)."""
