@@ -91,7 +91,8 @@ def _truncate(store: Store) -> None:
     from sqlalchemy import text
 
     with store.engine.begin() as conn:
-        conn.execute(text("TRUNCATE progress, channel_papers, deliveries, schedules, members RESTART IDENTITY CASCADE"))
+        conn.execute(text("TRUNCATE progress, channel_papers, deliveries, schedules, members, workspaces, "
+                          "slack_installations, slack_bots, slack_oauth_states RESTART IDENTITY CASCADE"))  # fmt: skip
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Member, ProgressItem, Schedule
+from bot.store.workspaces import Workspaces
 from handlers.schedule import Rule, next_fire_time
 from handlers.store_api import Done, ScheduleInfo, ScheduleKind
 
@@ -34,6 +35,17 @@ def rule_of(row: Schedule) -> Rule:
 class SqlStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        self.workspaces = Workspaces(sessions)
+
+    @property
+    def engine(self) -> Engine:
+        return self.sessions.kw["bind"]
+
+    def workspace_zone(self, platform: str, workspace: str) -> str | None:
+        return self.workspaces.default_zone(platform, workspace)
+
+    def set_workspace_zone(self, platform: str, workspace: str, zone: str | None, *, now: datetime) -> None:
+        self.workspaces.set_default_zone(platform, workspace, zone, now=now)
 
     def _find(self, session: Session, kind: str, platform: str, target: str) -> Schedule | None:
         query = select(Schedule).where(Schedule.kind == kind, Schedule.platform == platform, Schedule.target == target)

@@ -254,6 +254,68 @@ async def re_track(interaction: discord.Interaction, track: str | None = None) -
     await run_command(interaction, "re-track", track or "")
 
 
+# /re-admin sub-commands (server managers: Manage Server)
+
+
+class NotServerManager(app_commands.CheckFailure):
+    """The member may not change the server's settings."""
+
+
+def is_server_manager(interaction: discord.Interaction) -> bool:
+    if not invocation(interaction, "").can_manage_workspace:
+        raise NotServerManager(
+            "Only members with Manage Server can change re-bot's server settings. Ask a moderator; "
+            "`/re-remind zone` sets your own time zone."
+        )
+    return True
+
+
+@app_commands.describe(zone="The IANA zone for members who have not given theirs (e.g. Europe/Berlin), or off")
+async def admin_zone(interaction: discord.Interaction, zone: str | None = None) -> None:
+    await run_command(interaction, "re-admin", _words("zone", zone))
+
+
+@app_commands.describe(
+    channel="The channel to post the paper of the day in",
+    time=TIME,
+    zone="The channel's IANA time zone, e.g. Europe/Berlin",
+    days="Which days",
+    off="Stop that channel's posts",
+)
+@app_commands.choices(days=[Choice(name="every day", value="daily"), Choice(name="weekdays only", value="weekdays")])
+async def admin_channel(
+    interaction: discord.Interaction,
+    channel: discord.TextChannel,
+    time: str | None = None,
+    zone: str | None = None,
+    days: str | None = None,
+    off: bool = False,
+) -> None:
+    schedule = _words("papers", time, zone, "weekdays" if days == "weekdays" else None) if time else ""
+    phrase = "off" if off else schedule
+    await run_command(interaction, "re-admin", _words("channel", f"<#{channel.id}>", phrase))
+
+
+def _admin_group() -> app_commands.Group:
+    group = app_commands.Group(
+        name="re-admin",
+        description=_description("re-admin"),
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+    subs = {
+        "zone": (admin_zone, "The time zone for members who have not given theirs"),
+        "channel": (admin_channel, "Post the paper of the day in another channel"),
+    }
+    for sub, (callback, description) in subs.items():
+        cmd = app_commands.Command(name=sub, description=description, callback=callback, parent=group)  # type: ignore[arg-type]
+        if "zone" in cmd._params:
+            cmd.autocomplete("zone")(_zone_autocomplete)
+        cmd.add_check(is_server_manager)
+        group.add_command(cmd)
+    return group
+
+
 # -- the tree ---------------------------------------------------------------------------------------------------------
 
 ADMIN_COMMANDS = frozenset({"re-subscribe", "re-unsubscribe"})
@@ -298,6 +360,8 @@ def _remind_group() -> app_commands.Group:
 def _build(name: str) -> app_commands.Command | app_commands.Group:
     if name == "re-remind":
         return _remind_group()
+    if name == "re-admin":
+        return _admin_group()
     callbacks = {
         "re-faq": re_faq,
         "re-paper": re_paper,
@@ -329,7 +393,7 @@ def _build(name: str) -> app_commands.Command | app_commands.Group:
 
 DISCORD_COMMANDS = (
     "re-faq", "re-paper", "re-prompt", "re-remind", "re-subscribe", "re-unsubscribe", "re-progress", "re-track",
-    "re-help",
+    "re-help", "re-admin",
 )  # fmt: skip
 
 
@@ -347,7 +411,9 @@ class ReBotTree(app_commands.CommandTree):
     """The real discord.py tree; a failed check or an unexpected error becomes a private, helpful answer."""
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        if isinstance(error, app_commands.CheckFailure):
+        if isinstance(error, NotServerManager):
+            message = str(error)
+        elif isinstance(error, app_commands.CheckFailure):
             message = (
                 "Only members who can manage this channel (Manage Channels or Manage Server) can change its "
                 "subscriptions. Ask a moderator, or try `/re-remind` for reminders of your own."
