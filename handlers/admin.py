@@ -1,7 +1,10 @@
-"""`/re-admin`: settings of the whole workspace or server, for members who may manage it.
+"""`/re-admin`: tools and settings for the people who run a community's workspace or server.
 
-One command family with sub-commands (`/re-admin zone ...`, `/re-admin channel ...`); a new one registers itself with
-`@subcommand(name, usage)` and appears in `/re-admin`'s own overview.
+Only Slack workspace admins and owners, and Discord members who may manage the server (the console's operator too)
+may use it; anyone else gets a polite refusal. One command family with sub-commands: `report` (the FAQ report, also
+what `/re-admin` alone shows), `zone` (a default time zone) and `channel` (another channel's paper of the day); a new
+one registers itself with `@subcommand(name, usage, summary)`. Each covers the workspace it is asked in, never
+another one.
 """
 
 from __future__ import annotations
@@ -9,9 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
+from handlers.faq import query_log
 from handlers.registry import command, error_reply
 from handlers.reminders import no_store, store_of, too_long
+from handlers.report import SHOWN, build_report, summary_markdown
 from handlers.safe_text import quote
 from handlers.schedule import parse_zone
 from handlers.services import Services
@@ -19,6 +25,9 @@ from handlers.subscriptions import subscribe, unsubscribe
 from handlers.types import Invocation, Reply, Section
 
 COMMAND = "re-admin"
+PERIOD = re.compile(r"^(\d{1,4})([hdw])$")
+UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+TOPICS_SHOWN = 15
 OFF_WORDS = ("off", "none", "clear", "unset")
 # A channel as members write it: Slack's escaped mention <#C123|name>, Discord's <#123>, or a bare id.
 _CHANNEL = re.compile(r"^<#(?P<mention>[A-Z0-9]+)(?:\|[^>]*)?>$|^(?P<id>[CG][A-Z0-9]{6,}|\d{15,21})$")
@@ -32,57 +41,91 @@ class Subcommand:
     usage: str
     summary: str
     handler: SubHandler
+    needs_workspace: bool = True  # refused in a DM (the console's operator is its own workspace for the report)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def subcommand(name: str, usage: str, summary: str):
+def subcommand(name: str, usage: str, summary: str, *, needs_workspace: bool = True):
     def register(fn: SubHandler) -> SubHandler:
-        SUBCOMMANDS[name] = Subcommand(name, usage, summary, fn)
+        SUBCOMMANDS[name] = Subcommand(name, usage, summary, fn, needs_workspace)
         return fn
 
     return register
 
 
-def _usage() -> str:
-    return " · ".join(s.usage for s in SUBCOMMANDS.values())
+USAGE = (
+    "/re-admin report [PERIOD, e.g. 7d, 30d, 12w] · /re-admin zone ZONE|off · "
+    "/re-admin channel #channel [papers HH:MM [ZONE] [DAYS] | off]"
+)
 
 
-def _not_allowed() -> Reply:
-    return error_reply(
-        COMMAND,
-        "Only members who can manage this workspace or server (Slack workspace admins, Discord members with "
-        "Manage Server) can change its settings.",
-        "Ask one of them; `/re-remind zone ZONE` sets your own time zone.",
-    )
-
-
-def _no_workspace() -> Reply:
-    return error_reply(COMMAND, "Workspace settings need a Slack workspace or a Discord server; here there is none.")
+def parse_period(text: str) -> timedelta | None:
+    m = PERIOD.match(text.strip().lower())
+    return int(m[1]) * UNITS[m[2]] if m and int(m[1]) > 0 else None
 
 
 @command(
     COMMAND,
-    summary="Workspace settings for its managers: a default time zone, another channel's paper posts.",
-    usage="/re-admin zone ZONE · /re-admin channel #channel [papers HH:MM [ZONE] [DAYS] | off]",
-    examples=("/re-admin zone Europe/Berlin", "/re-admin"),  # a #channel is only a channel once Slack escapes it
+    summary="For workspace admins and server managers: the FAQ report, a default time zone, another channel's posts.",
+    usage=USAGE,
+    examples=("/re-admin report", "/re-admin report 7d", "/re-admin zone Europe/Berlin"),
 )
 def admin(inv: Invocation, services: Services) -> Reply:
     text = inv.text.strip()
-    if refusal := too_long(COMMAND, text, "a workspace setting", _usage()):
+    if refusal := too_long(COMMAND, text, "an admin command", USAGE):
         return refusal
-    name, _, rest = text.partition(" ")
+    name, _, rest = (text or "report").partition(" ")  # the report is what `/re-admin` alone shows
     sub = SUBCOMMANDS.get(name.lower())
     if sub is None:
         lines = tuple(f"`{s.usage}`: {s.summary}" for s in SUBCOMMANDS.values())
-        intro = "Workspace settings, for members who can manage the workspace or server:"
-        if name:
-            return error_reply(COMMAND, f"“{quote(name, 40)}” is not a /re-admin setting.", intro, *lines)
-        return Reply(command=COMMAND, title="Workspace settings", sections=(Section(text=intro), Section(items=lines)))
-    if not inv.can_manage_workspace:
-        return _not_allowed()
+        return error_reply(COMMAND, f"“{quote(name, 40)}” is not a /re-admin tool. Usage:", *lines)
+    if not inv.workspace_admin:
+        return error_reply(
+            COMMAND,
+            "Sorry, `/re-admin` is for the people who run this workspace or server (Slack admins and owners, "
+            "Discord members who can manage the server).",
+            "Members can help the FAQ with the Helpful / Not what I asked buttons under each answer.",
+        )
+    if sub.needs_workspace and inv.workspace is None and inv.platform != "console":
+        return error_reply(COMMAND, "Use it inside the workspace or server it is about, not in a DM.")
     return sub.handler(inv, services, rest.strip())
+
+
+@subcommand("report", "/re-admin report [PERIOD, e.g. 7d, 30d, 12w]",
+            "what members asked the FAQ, what helped, what found nothing")  # fmt: skip
+def admin_report(inv: Invocation, services: Services, rest: str) -> Reply:
+    words = rest.split()
+    if len(words) > 1:
+        return error_reply(
+            COMMAND, f"Usage: `{SUBCOMMANDS['report'].usage}`.", "`/re-admin report` shows the last 30 days."
+        )
+    period = parse_period(words[0]) if words else timedelta(days=30)
+    if period is None:
+        return error_reply(COMMAND, f"“{quote(words[0])}” is not a period.", "Try `7d`, `30d` or `12w`.")
+    questions = query_log(services)
+    if questions is None:
+        return error_reply(COMMAND, "There is no questions log here: the bot runs without a database.")
+    assert inv.now is not None
+    since = inv.now - period
+    report = build_report(questions.logged_questions(since=since, workspace=inv.workspace), since=since,
+                          workspace=inv.workspace)  # fmt: skip
+    headline, topics, asked = summary_markdown(report, limit=SHOWN)
+    sections = [Section(text=headline)]
+    if topics:
+        more = len(topics) - TOPICS_SHOWN
+        items = (*topics[:TOPICS_SHOWN], *((f"… and {more} more topics",) if more > 0 else ()))
+        sections.append(Section(text="**Topics** (asked, helpful, not helpful)", items=items))
+    if asked:
+        sections.append(Section(text="**Unanswered or “not what I asked”**, most frequent first", items=tuple(asked)))
+    return Reply(
+        command=COMMAND,
+        title=f"FAQ report: the last {period.days or round(period.total_seconds() / 3600)} "
+        + ("days" if period.days else "hours"),
+        sections=tuple(sections),
+        context=("Only you can see this. `re-bot report --suggest` turns it into ready-to-paste YAML.",),
+    )
 
 
 @subcommand("zone", "/re-admin zone ZONE|off", "the time zone for members who have not given theirs")
@@ -91,7 +134,9 @@ def admin_zone(inv: Invocation, services: Services, rest: str) -> Reply:
     if store is None:
         return no_store(COMMAND)
     if not inv.workspace:
-        return _no_workspace()
+        return error_reply(
+            COMMAND, "A default time zone belongs to a Slack workspace or Discord server; here there is none."
+        )
     assert inv.now is not None
     current = store.workspace_zone(inv.platform, inv.workspace)
     if not rest:

@@ -90,9 +90,12 @@ def pg_store(pg_url: str) -> Iterator[Store]:
 def _truncate(store: Store) -> None:
     from sqlalchemy import text
 
+    from bot.store.models import Base
+
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)  # every model's table, new ones too
+    tables += ", slack_installations, slack_bots, slack_oauth_states"  # slack_sdk's stores' tables (no models)
     with store.engine.begin() as conn:
-        conn.execute(text("TRUNCATE progress, channel_papers, deliveries, schedules, members, workspaces, "
-                          "slack_installations, slack_bots, slack_oauth_states RESTART IDENTITY CASCADE"))  # fmt: skip
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -138,7 +138,7 @@ class ConsoleSession:
             platform="console",
             tz=self.tz,
             can_manage_channel=True,
-            can_manage_workspace=True,
+            workspace_admin=True,
         )
 
     def handle_line(self, line: str) -> str | None:

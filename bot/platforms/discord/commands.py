@@ -254,20 +254,9 @@ async def re_track(interaction: discord.Interaction, track: str | None = None) -
     await run_command(interaction, "re-track", track or "")
 
 
-# /re-admin sub-commands (server managers: Manage Server)
-
-
-class NotServerManager(app_commands.CheckFailure):
-    """The member may not change the server's settings."""
-
-
-def is_server_manager(interaction: discord.Interaction) -> bool:
-    if not invocation(interaction, "").can_manage_workspace:
-        raise NotServerManager(
-            "Only members with Manage Server can change re-bot's server settings. Ask a moderator; "
-            "`/re-remind zone` sets your own time zone."
-        )
-    return True
+@app_commands.describe(period="How far back, e.g. 7d, 30d or 12w (default 30d)")
+async def admin_report(interaction: discord.Interaction, period: str | None = None) -> None:
+    await run_command(interaction, "re-admin", _words("report", period))
 
 
 @app_commands.describe(zone="The IANA zone for members who have not given theirs (e.g. Europe/Berlin), or off")
@@ -297,12 +286,21 @@ async def admin_channel(
 
 
 def _admin_group() -> app_commands.Group:
+    """`/re-admin report|zone|channel`: shown by default only to members who can manage the server; the handler
+    checks too (one rule for every platform)."""
     group = app_commands.Group(
         name="re-admin",
         description=_description("re-admin"),
         default_permissions=discord.Permissions(manage_guild=True),
         guild_only=True,
     )
+    report = app_commands.Command(
+        name="report",
+        description="What members asked the FAQ, what helped, what found nothing",
+        callback=admin_report,  # type: ignore[arg-type]
+        parent=group,
+    )
+    group.add_command(report)
     subs = {
         "zone": (admin_zone, "The time zone for members who have not given theirs"),
         "channel": (admin_channel, "Post the paper of the day in another channel"),
@@ -311,7 +309,6 @@ def _admin_group() -> app_commands.Group:
         cmd = app_commands.Command(name=sub, description=description, callback=callback, parent=group)  # type: ignore[arg-type]
         if "zone" in cmd._params:
             cmd.autocomplete("zone")(_zone_autocomplete)
-        cmd.add_check(is_server_manager)
         group.add_command(cmd)
     return group
 
@@ -411,9 +408,7 @@ class ReBotTree(app_commands.CommandTree):
     """The real discord.py tree; a failed check or an unexpected error becomes a private, helpful answer."""
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        if isinstance(error, NotServerManager):
-            message = str(error)
-        elif isinstance(error, app_commands.CheckFailure):
+        if isinstance(error, app_commands.CheckFailure):
             message = (
                 "Only members who can manage this channel (Manage Channels or Manage Server) can change its "
                 "subscriptions. Ask a moderator, or try `/re-remind` for reminders of your own."

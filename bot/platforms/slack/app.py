@@ -83,7 +83,7 @@ class SlackBot:
             platform="slack",
             tz=member.tz,
             can_manage_channel=can_manage,
-            can_manage_workspace=member.is_admin,
+            workspace_admin=member.is_admin,
             workspace=team,
             now=self.clock(),
         )
