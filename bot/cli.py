@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from bot.config import PLATFORM_VARIABLES, Settings, config_problems, secrets_in_environment
 from bot.errors import StartupError
 from bot.ops.logs import configure_logging
-from bot.platforms.console import ConsoleSession, member_input
+from bot.platforms.console import ConsoleSession, LineEditor, member_input
 from content import ContentError
 from content.loader import check_content, load_content
 from handlers import Services
@@ -221,9 +221,9 @@ def run_console(session: ConsoleSession, settings: Settings | None = None) -> in
 
     from bot.schedule.ticker import every_minute
 
-    interactive = sys.stdin.isatty()
-    if interactive:
-        print("re-bot console. Type /re-help for commands, Ctrl-D to quit.")
+    editor = LineEditor("re-bot> ", sys.stdout, LineEditor.default_history()) if sys.stdin.isatty() else None
+    if editor is not None:
+        print("re-bot console. Type /re-help for commands; Ctrl-C clears the line, Ctrl-D quits.")
     scheduler = BackgroundScheduler(timezone="UTC")
     if settings is not None:
         ticker = session.ticker
@@ -236,16 +236,24 @@ def run_console(session: ConsoleSession, settings: Settings | None = None) -> in
     def tick() -> None:
         try:
             if due := session.deliver_due():
-                print("\n" + due, flush=True)
+                if editor is not None:
+                    editor.interject(due)
+                else:
+                    print("\n" + due, flush=True)
         except Exception:
             log.exception("console tick failed")
 
     every_minute(scheduler, tick)
     scheduler.start()
     try:
-        session.run(member_input(sys.stdin), sys.stdout, prompt="re-bot> " if interactive else "")
+        if editor is not None:
+            session.run(editor.lines(), sys.stdout, interactive=True)
+        else:
+            session.run(member_input(sys.stdin), sys.stdout)
     finally:
         scheduler.shutdown(wait=True)
+        if editor is not None:
+            editor.save()
     return 0
 
 
