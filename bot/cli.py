@@ -334,6 +334,28 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workspaces(args: argparse.Namespace) -> int:
+    """Every Slack workspace and Discord server the deployment serves or served, with its schedules."""
+    store = open_store(_settings())
+    found = store.api.workspaces.summary()
+    if args.json:
+        for workspace in found:
+            print(json.dumps(workspace.as_json(), ensure_ascii=False))
+        return 0
+    if not found:
+        print("no workspaces yet: none installed the app, added the bot or set a schedule")
+        return 0
+    header = ("platform", "workspace", "status", "reminders", "subscriptions", "paused", "name")
+    rows = [header] + [
+        (w.platform, w.workspace, w.status, str(w.reminders), str(w.subscriptions), str(w.paused), w.name or "")
+        for w in found
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        print("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]).rstrip())
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     session = _session(args, as_json=args.json)
     lines = member_input(sys.stdin) if args.line == "-" else [args.line]
@@ -420,6 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", required=True, metavar="ISO-8601", help="the instant, e.g. 2025-03-30T07:00:00Z")
     p.add_argument("--json", action="store_true", help="one JSON line per delivery")
     p.set_defaults(func=cmd_tick)
+
+    p = sub.add_parser("workspaces", help="every Slack workspace and Discord server served, active or removed")
+    p.add_argument("--json", action="store_true", help="one JSON object per workspace")
+    p.set_defaults(func=cmd_workspaces)
 
     p = sub.add_parser("db", help="database tools")
     db_sub = p.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
