@@ -141,10 +141,11 @@ class SlackServer:
         content_type = kwargs.pop("content_type", "application/x-www-form-urlencoded")
         return await self.post(body, signed_headers(body, content_type=content_type, **kwargs))
 
-    async def command(self, command: str, text: str = "", user: str = "U1", channel: str = "C1") -> tuple[int, Any]:
+    async def command(self, command: str, text: str = "", user: str = "U1", channel: str = "C1",
+                      team: str = TEAM) -> tuple[int, Any]:  # fmt: skip
         form = {
             "token": "legacy",
-            "team_id": TEAM,
+            "team_id": team,
             "team_domain": "test",
             "channel_id": channel,
             "channel_name": "general",
@@ -188,8 +189,8 @@ class SlackServer:
         await wait_until(lambda: len(self.fake.calls_to(method)) >= count)
         return self.fake.calls_to(method)
 
-    async def event(self, event: dict[str, Any]) -> tuple[int, Any]:
-        body = json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+    async def event(self, event: dict[str, Any], team: str = TEAM) -> tuple[int, Any]:
+        body = json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
                            "event_id": "Ev1", "event_time": 1700000000, "event": event})  # fmt: skip
         return await self.signed(body, content_type="application/json")
 

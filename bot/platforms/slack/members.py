@@ -11,8 +11,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.platforms.slack.installs import WorkspaceTokens
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +40,10 @@ class MemberDirectory:
         failure_ttl: float = 60.0,
         timeout: float = 1.5,
         clock: Callable[[], float] = time.monotonic,
+        tokens: WorkspaceTokens | None = None,
     ) -> None:
         self._client = client
+        self._tokens = tokens  # OAuth mode: ask each workspace with its own token
         self._ttl = ttl
         self._failure_ttl = failure_ttl
         self._timeout = timeout
@@ -46,13 +51,23 @@ class MemberDirectory:
         self._members: dict[tuple[str, str], tuple[float, Member]] = {}
         self._creators: dict[tuple[str, str], tuple[float, str | None]] = {}
 
+    async def _auth(self, team: str) -> dict[str, str]:
+        token = await self._tokens.token(team or None) if self._tokens is not None else None
+        return {"token": token} if token else {}
+
+    async def _users_info(self, user: str, team: str) -> Any:
+        return await self._client.users_info(user=user, **await self._auth(team))
+
+    async def _conversations_info(self, channel: str, team: str) -> Any:
+        return await self._client.conversations_info(channel=channel, **await self._auth(team))
+
     async def member(self, user: str, team: str = "") -> Member:
         key = (team, user)
         hit = self._members.get(key)
         if hit and hit[0] > self._clock():
             return hit[1]
         try:
-            resp = await asyncio.wait_for(self._client.users_info(user=user), self._timeout)
+            resp = await asyncio.wait_for(self._users_info(user, team), self._timeout)
             data = resp.get("user") or {}
             found = Member(
                 tz=data.get("tz") or None,
@@ -71,7 +86,7 @@ class MemberDirectory:
         if hit and hit[0] > self._clock():
             return hit[1]
         try:
-            resp = await asyncio.wait_for(self._client.conversations_info(channel=channel), self._timeout)
+            resp = await asyncio.wait_for(self._conversations_info(channel, team), self._timeout)
             creator, ttl = (resp.get("channel") or {}).get("creator") or None, self._ttl
         except Exception as exc:  # a private channel the bot is not in answers channel_not_found
             log.info("conversations.info for %s failed (%s); treating the creator as unknown", channel, exc)
