@@ -6,6 +6,7 @@ Layout of a content folder:
   prompts.yaml      list of daily study prompts (see `schema.Prompt`)
   tracks.yaml       optional list of ordered study tracks (see `schema.Track`)
   synonyms.yaml     optional mapping of a word members type to the words it means, for the FAQ matcher
+  offtopic.yaml     optional list of questions that are not career questions, so the matcher answers them with none
 """
 
 from __future__ import annotations
@@ -241,6 +242,30 @@ def _load_synonyms(path: Path, problems: _Problems) -> dict[str, tuple[str, ...]
     return result
 
 
+def _load_off_topic(path: Path, problems: _Problems) -> tuple[str, ...]:
+    text = _read_text(path, problems)
+    if text is None:
+        return ()
+    try:
+        raw = load_yaml(text)
+    except YamlProblem as exc:
+        problems.add(path, exc.line, exc.message)
+        return ()
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.add(path, 1, "must be a YAML list of questions (each line starting with '- ')")
+        return ()
+    lines = raw.item_lines if isinstance(raw, LineList) else [1] * len(raw)
+    result = []
+    for item, line in zip(raw, lines, strict=True):
+        if not isinstance(item, str) or not item.strip() or len(item) > limits.QUESTION:
+            problems.add(path, line, f"each item must be a question of 1 to {limits.QUESTION} characters")
+        else:
+            result.append(item.strip())
+    return tuple(result)
+
+
 def _ref_lines(raw: LineDict, key: str, values: Iterable[str]) -> list[tuple[str, int]]:
     """Each value of the list field `key` with its own line."""
     node = raw.get(key)
@@ -274,6 +299,8 @@ def _collect(root: Path, problems: _Problems) -> Content:
     tracks, _ = _load_list(tracks_path if tracks_path.is_file() else None, Track, "track", problems)
     synonyms_path = root / "synonyms.yaml"
     synonyms = _load_synonyms(synonyms_path, problems) if synonyms_path.is_file() else {}
+    off_topic_path = root / "offtopic.yaml"
+    off_topic = _load_off_topic(off_topic_path, problems) if off_topic_path.is_file() else ()
 
     # Ids and aliases share one namespace: `/re-faq WORD` must mean exactly one topic.
     names: list[tuple[str, Path, int]] = []
@@ -320,6 +347,7 @@ def _collect(root: Path, problems: _Problems) -> Content:
         prompts=tuple(p for p, _ in prompts),
         tracks=tuple(t for t, _ in tracks),
         synonyms=synonyms,
+        off_topic=off_topic,
         directory=str(root),
     )
 

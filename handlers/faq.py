@@ -60,17 +60,23 @@ def topic_list(services: Services) -> Reply:
     )
 
 
+def off_topic(query: str, services: Services) -> Reply:
+    """The reply to a question that is not about the career (or has no words to go on): what the FAQ covers."""
+    return Reply(
+        command=COMMAND,
+        sections=(
+            Section(
+                text=f"I answer career questions about ML research engineering, and “{quote(query)}” doesn't look like"
+                " one. Ask about one of these topics, or type `/re-faq` to see them with their titles:"
+            ),
+            Section(text=" · ".join(f"`{t}`" for t in services.content.faqs)),
+        ),
+        error=True,
+    )
+
+
 def _suggest(query: str, suggestions: tuple[str, ...], services: Services) -> Reply:
     faqs = services.content.faqs
-    if not suggestions:
-        return Reply(
-            command=COMMAND,
-            sections=(
-                Section(text=f"I couldn't find a topic for “{quote(query)}”."),
-                Section(text="Type `/re-faq` to see every topic, or ask in other words."),
-            ),
-            error=True,
-        )
     return Reply(
         command=COMMAND,
         sections=(
@@ -99,7 +105,7 @@ def faq(inv: Invocation, services: Services) -> Reply:
         return answer(entry, services)
     match = services.matcher.match(query)
     if match.topic is None:
-        return _suggest(query, match.suggestions, services)
+        return _suggest(query, match.suggestions, services) if match.suggestions else off_topic(query, services)
     reply = answer(services.content.faqs[match.topic], services)
     if not match.alternatives:
         return reply
