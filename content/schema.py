@@ -126,6 +126,7 @@ class Content:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     off_topic: tuple[str, ...] = ()  # questions that are not about the career, so the matcher can tell them apart
     directory: str = ""
+    extra: tuple[str, ...] = ()  # community folders merged over `directory` (RE_BOT_CONTENT_EXTRA)
 
     def paper(self, paper_id: str) -> Paper | None:
         return next((p for p in self.papers if p.id == paper_id), None)
