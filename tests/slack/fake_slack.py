@@ -49,6 +49,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # what arrived at response_url
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # seconds a method takes to answer: a slow Slack
     socket_replies: asyncio.Queue | None = None
     _runner: web.AppRunner | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -112,6 +113,8 @@ class FakeSlack:
         args.update(dict(request.query))
         call = Call(method, args, dict(request.headers))
         self.calls.append(call)
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
         queue = self.failures.get(method)
         if queue and queue[0].channel not in (None, args.get("channel")):
             queue = None

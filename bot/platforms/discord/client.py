@@ -13,7 +13,7 @@ from bot.ops import metrics
 from bot.ops.inflight import InFlight
 from bot.platforms.discord.api import use_api_base
 from bot.platforms.discord.commands import ReBotTree, add_commands
-from bot.platforms.discord.interactions import NO_MENTIONS, ActionButton
+from bot.platforms.discord.interactions import DIRECT_BUDGET, NO_MENTIONS, ActionButton
 from bot.platforms.discord.sender import DiscordSender
 from handlers import Services
 
@@ -25,8 +25,10 @@ MAX_RATELIMIT_WAIT = 30.0
 
 
 def intents() -> discord.Intents:
-    """Slash commands, buttons and DMs need no privileged intent (no members, presences or message content)."""
-    return discord.Intents.default()
+    """Only `guilds`: interactions (slash commands, buttons, autocomplete) reach the bot whatever its intents, and
+    sending DMs needs none. `Intents.default()` would also stream every message, typing and reaction of every server
+    the bot is in, and no handler reads them. discord.py itself needs `guilds` to know its guilds and channels."""
+    return discord.Intents(guilds=True)
 
 
 def _rate_limit_trace() -> aiohttp.TraceConfig:
@@ -57,6 +59,7 @@ class ReBotClient(discord.AutoShardedClient):
         super().__init__(**options)
         self.services = services
         self.inflight = InFlight()  # interactions being answered; shutdown waits for them
+        self.direct_budget = DIRECT_BUDGET  # seconds of work answered directly; slower work is deferred
         self.sender = DiscordSender(self)  # one per client, so its DM channel cache is shared
         self.tree = ReBotTree(self)
         self.command_names = add_commands(self.tree)
