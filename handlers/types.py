@@ -28,6 +28,7 @@ class Invocation:
     # so the member is asked to try again rather than refused.
     can_manage_channel: bool | None = False
     cannot_post: str | None = None  # why the bot cannot post in this channel, in the platform's words with the fix
+    workspace_admin: bool = False  # Slack workspace admin or owner / may manage the Discord server / the console
     workspace: str | None = None  # Slack team id / Discord guild id, when there is one
     now: datetime | None = None  # the instant the command is handled at; None means "ask the clock"
 

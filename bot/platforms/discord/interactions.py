@@ -66,6 +66,7 @@ def invocation(interaction: discord.Interaction, command: str, text: str = "") -
         tz=None,
         can_manage_channel=in_guild and (perms.administrator or perms.manage_channels or perms.manage_guild),
         cannot_post=cannot_post_notice(missing) if missing else None,
+        workspace_admin=in_guild and (perms.administrator or perms.manage_guild),
         workspace=str(interaction.guild_id) if in_guild else None,
     )
 
