@@ -85,9 +85,10 @@ async def test_other_members_are_answered_while_a_handler_waits_on_the_database(
         client._connection.parse_interaction_create(waiting)  # type: ignore[arg-type]
         while not held.entered.is_set():
             await asyncio.sleep(0.005)
-        quick = slash("re-faq", {"topic": "phd"})
+        quick = slash("re-help")  # no store: answered directly while the other handler waits
         client._connection.parse_interaction_create(quick)  # type: ignore[arg-type]
-        await fake_discord.wait_for("POST", rf"/interactions/{quick['id']}/{quick['token']}/callback")
+        answered = await fake_discord.wait_for("POST", rf"/interactions/{quick['id']}/{quick['token']}/callback")
+        assert answered[0].json["type"] == 4
         deferred = await fake_discord.wait_for("POST", rf"/interactions/{waiting['id']}/{waiting['token']}/callback")
         assert deferred[0].json["type"] == 5, "the held command was deferred in time, with its handler still waiting"
     finally:
