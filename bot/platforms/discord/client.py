@@ -85,7 +85,7 @@ class DiscordPlatform:
             await self.client.login(self._token)
         except discord.LoginFailure:
             raise StartupError("re-bot: Discord rejected DISCORD_TOKEN; copy the bot token again.") from None
-        log.warning("Discord: logged in as %s; connecting to the gateway", self.client.user)
+        log.info("Discord: logged in as %s; connecting to the gateway", self.client.user)
         self._task = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
         self._task.add_done_callback(_report)
 
