@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from bot.config import PLATFORM_VARIABLES, Settings, config_problems, secrets_in_environment
 from bot.errors import StartupError
 from bot.ops.logs import configure_logging
-from bot.platforms.console import ConsoleSession
+from bot.platforms.console import ConsoleSession, first_line
 from content import ContentError
 from content.loader import check_content, load_content
 from handlers import Services
@@ -34,28 +34,17 @@ def load_services(settings: Settings, store: Any = None) -> Services:
 
 
 def open_store(settings: Settings, migrate: bool | None = None):
-    """The database (migrated at start on SQLite); an unreachable or invalid one stops start-up with the reason."""
-    from sqlalchemy.exc import ArgumentError, OperationalError
+    """The database (migrated at start unless RE_BOT_AUTO_MIGRATE=false); one that cannot be opened, read or written
+    stops start-up with one line naming it and the fix (bot.store.diagnose)."""
+    from sqlalchemy.exc import ArgumentError, DatabaseError
 
     from bot.schedule.ticker import open_store as _open
+    from bot.store.diagnose import explain
 
     try:
         return _open(settings, migrate)
-    except (ArgumentError, OperationalError, ValueError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise StartupError(
-            f"re-bot: cannot open the database RE_BOT_DATABASE_URL={_safe_url(settings.database_url)}: {reason}\n"
-            "Set RE_BOT_DATABASE_URL to sqlite:///path/re-bot.db or postgresql+psycopg://user@host:5432/dbname."
-        ) from None
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(unparseable)"
+    except (ArgumentError, DatabaseError, OSError, ValueError) as exc:
+        raise StartupError(explain(settings.database_url, exc)) from None
 
 
 def _settings(command: str = "") -> Settings:
@@ -156,8 +145,8 @@ def run_console(session: ConsoleSession) -> int:
         try:
             if due := session.deliver_due():
                 print("\n" + due, flush=True)
-        except Exception:
-            log.exception("console tick failed")
+        except Exception as exc:  # the database is down: say so in one line; the next minute's pass retries
+            log.warning("console tick failed: %s", first_line(exc))
 
     every_minute(scheduler, tick)
     scheduler.start()
@@ -235,12 +224,13 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.store.diagnose import safe_url
     from bot.store.engine import current_revision, upgrade
 
     store = open_store(_settings(), migrate=False)
     before = current_revision(store.engine)
     _, after = upgrade(store.engine)
-    url = _safe_url(_settings().database_url)
+    url = safe_url(_settings().database_url)
     print(f"database {url}: " + (f"at {after}, up to date" if before == after else f"upgraded {before} -> {after}"))
     return 0
 

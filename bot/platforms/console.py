@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shlex
 import textwrap
 import threading
@@ -16,9 +17,15 @@ from bot.ops.observed import dispatch, run_action
 from bot.schedule.delivery import Sent
 from handlers import Invocation, Reply, Services
 
+log = logging.getLogger(__name__)
+
 WIDTH = 88
 DEFAULT_USER = "U-console"
 DEFAULT_CHANNEL = "C-console"
+DELIVERY_APOLOGY = (
+    "(Sorry: scheduled reminders and posts could not be checked just now; the database did not answer. "
+    "Your command still runs; they go out on a later line once it answers.)\n"
+)
 
 
 def _wrap(text: str, indent: str = "") -> str:
@@ -74,6 +81,12 @@ def reply_json(reply: Reply) -> dict[str, object]:
     }
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception as one short line for an operator: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 class ConsoleSender:
     """The console platform's delivery: prints a scheduled post or reminder (or, with `out=None`, only records it;
     `re-bot tick --json` prints its own JSON lines)."""
@@ -117,6 +130,15 @@ class ConsoleSession:
                 what = "Reminder for" if result.kind == "reminder" else "Scheduled post in"
                 shown.append(f"[{what} {result.target}]\n{result.text}")
         return "\n".join(shown) + "\n" if shown else None
+
+    def deliver_due_or_apologise(self) -> str | None:
+        """`deliver_due`, but a failing database costs this line's deliveries only, never the session: what was due
+        stays due (the outbox is transactional) and a later pass delivers it."""
+        try:
+            return self.deliver_due()
+        except Exception as exc:
+            log.warning("the delivery pass failed: %s", first_line(exc))
+            return DELIVERY_APOLOGY
 
     def invocation(self, command: str, text: str) -> Invocation:
         # The console is the operator's own terminal: the acting member may manage every channel.
@@ -177,7 +199,7 @@ class ConsoleSession:
             out.write(prompt)
             out.flush()
         for line in lines:
-            if due := self.deliver_due():
+            if due := self.deliver_due_or_apologise():
                 out.write(due + "\n")
             result = self.handle_line(line)
             if result:

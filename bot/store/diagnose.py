@@ -1,0 +1,71 @@
+"""What went wrong opening the database, as one line an operator can act on: which file or server, and what to do.
+
+SQLite's own messages ("file is not a database", "attempt to write a readonly database") name neither the file nor
+a fix, and an OSError from creating the folder arrives as a traceback; `explain` turns each into a sentence.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+SHAPES = "Set RE_BOT_DATABASE_URL to sqlite:///path/re-bot.db or postgresql+psycopg://user@host:5432/dbname."
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden (user, host and database stay readable)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable)"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, absolute (None for other databases and in-memory SQLite)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    name = parsed.database.removeprefix("file:") if parsed.query.get("uri") else parsed.database
+    return Path(name.split("?", 1)[0]).absolute()
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error; its text is the useful part
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def explain(url: str, exc: BaseException) -> str:
+    """One or two lines: what is wrong with the database at `url`, naming the file (SQLite) and the fix."""
+    path = sqlite_path(url)
+    reason = _reason(exc)
+    if path is not None:
+        if isinstance(exc, OSError):
+            return (
+                f"re-bot: cannot create the folder of the SQLite database {path} ({exc.strerror or reason}). "
+                "Create that folder, writable by this user, or point RE_BOT_DATABASE_URL at a file in a writable "
+                "folder (sqlite:////absolute/path/re-bot.db)."
+            )
+        lowered = reason.lower()
+        if "not a database" in lowered:
+            return (
+                f"re-bot: {path} is not an SQLite database ({reason}). RE_BOT_DATABASE_URL names the wrong file, or "
+                "the file is damaged: point it at the right file, or move this one aside to start with a new database."
+            )
+        if "malformed" in lowered or "corrupt" in lowered:
+            return (
+                f"re-bot: the SQLite database {path} is corrupt ({reason}). Restore it from a backup (or try "
+                f"`sqlite3 {path} .recover`), or move it aside to start with an empty database."
+            )
+        if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+            return (
+                f"re-bot: cannot write the SQLite database {path} ({reason}). Make the file and its folder writable "
+                f"by this user (uid {os.getuid()}; SQLite writes journal files beside it), or point "
+                "RE_BOT_DATABASE_URL at a writable location."
+            )
+    return f"re-bot: cannot open the database RE_BOT_DATABASE_URL={safe_url(url)}: {reason}\n{SHAPES}"
