@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -161,12 +161,38 @@ def cmd_console(args: argparse.Namespace) -> int:
     return run_console(_session(args))
 
 
+# How far ahead of the clock `tick --at` goes without --force. A pass as of a future instant delivers what falls due
+# until then and moves every schedule past it: nothing more is delivered until the clock catches up.
+TICK_AHEAD_LIMIT = timedelta(days=1)
+# The latest instant a pass can be run as of: a schedule's next fire time must still fit in a `datetime`.
+TICK_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _parse_instant(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(text.strip().replace("z", "Z"))
     except ValueError:
         raise StartupError(f"re-bot tick: “{text}” is not an ISO-8601 instant, e.g. 2025-03-30T07:00:00Z") from None
     return at if at.tzinfo else at.replace(tzinfo=UTC)  # a bare time is read as UTC
+
+
+def _check_tick_instant(at: datetime, now: datetime, force: bool) -> None:
+    """Refuse an instant no pass can run as of, and one more than a day ahead of the clock unless --force."""
+    if at >= TICK_LATEST:
+        raise StartupError(f"re-bot tick: {at.isoformat()} is too far in the future; the latest instant is "
+                           f"{(TICK_LATEST - timedelta(seconds=1)).isoformat()}.")  # fmt: skip
+    if at - now > TICK_AHEAD_LIMIT and not force:
+        clock = now.isoformat(timespec="seconds")
+        raise StartupError(
+            f"re-bot tick: {at.isoformat()} is {_span(at - now)} ahead of the clock ({clock}). A pass in the future delivers everything due until then and moves every schedule past that "
+            "instant, so members get nothing until the clock catches up. Pass --force to do it anyway (e.g. on a "
+            "copy of the database)."
+        )
+
+
+def _span(delta: timedelta) -> str:
+    days = delta.total_seconds() / 86400
+    return f"{days:,.0f} days" if days >= 2 else f"{delta.total_seconds() / 3600:.0f} hours"
 
 
 async def _platform_senders(settings: Settings, services: Services) -> tuple[dict, list]:
@@ -191,7 +217,10 @@ def cmd_tick(args: argparse.Namespace) -> int:
     from bot.platforms.console import ConsoleSender
     from bot.schedule.ticker import Ticker
 
+    from handlers.services import utc_now
+
     at = _parse_instant(args.at)
+    _check_tick_instant(at, utc_now(), args.force)
     settings = _settings()
     store = open_store(settings)
     services = load_services(settings, store)
@@ -319,6 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tick", help="one delivery pass as of an instant (idempotent; also the catch-up tool)")
     p.add_argument("--at", required=True, metavar="ISO-8601", help="the instant, e.g. 2025-03-30T07:00:00Z")
     p.add_argument("--json", action="store_true", help="one JSON line per delivery")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="allow an instant more than a day ahead of the clock (it moves every schedule past it)",
+    )
     p.set_defaults(func=cmd_tick)
 
     p = sub.add_parser("db", help="database tools")

@@ -65,21 +65,25 @@ def ask_for_zone(command_name: str, example: str) -> Reply:
     )
 
 
-def fmt_local(instant: datetime, zone: str) -> str:
-    return instant.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M")
+def fmt_local(instant: datetime, zone: str, now: datetime | None = None) -> str:
+    """`Mon 05 Jan 09:00` in the zone; with the year when it is not `now`'s year there (a date next year, or one a
+    `re-bot tick --at` in the future moved a schedule to)."""
+    local = instant.astimezone(ZoneInfo(zone))
+    same_year = now is None or now.astimezone(local.tzinfo).year == local.year
+    return local.strftime("%a %d %b %H:%M" if same_year else "%a %d %b %Y %H:%M")
 
 
-def describe(info: ScheduleInfo, what: str) -> str:
+def describe(info: ScheduleInfo, what: str, now: datetime | None = None) -> str:
     rule = info.rule
     text = f"{what} {rule.describe()}."
     if not info.active:
         text += f" **Paused**: {info.pause_reason or 'until you resume it'}."
     else:
         if info.paused_until:
-            text += f" Paused until {fmt_local(info.paused_until, rule.zone)}."
-        text += f" Next: {fmt_local(info.next_fire_at, rule.zone)}."
+            text += f" Paused until {fmt_local(info.paused_until, rule.zone, now)}."
+        text += f" Next: {fmt_local(info.next_fire_at, rule.zone, now)}."
     if info.snooze_at and info.active:
-        text += f" Snoozed reminder at {fmt_local(info.snooze_at, rule.zone)}."
+        text += f" Snoozed reminder at {fmt_local(info.snooze_at, rule.zone, now)}."
     return text
 
 
@@ -101,7 +105,7 @@ def _show(inv: Invocation, store: ScheduleStore) -> Reply:
         return _ok("Your reminder", "You have no study reminder. Set one with `/re-remind daily 09:00 Europe/Berlin`.")
     shown = _ok(
         "Your reminder",
-        describe(info, "I remind you by direct message"),
+        describe(info, "I remind you by direct message", inv.now),
         "Change it with `/re-remind weekdays 08:30`, stop it with `/re-remind off`.",
     )
     return replace(shown, buttons=control_buttons(info))
@@ -123,7 +127,7 @@ def _set(inv: Invocation, store: ScheduleStore, words: list[str]) -> Reply:
     )
     return _ok(
         "Reminder set",
-        describe(info, "I'll send you a study step by direct message"),
+        describe(info, "I'll send you a study step by direct message", inv.now),
         "Each reminder has a **Done** button that counts towards `/re-progress`.",
     )
 
@@ -143,7 +147,7 @@ def _pause(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
     info = store.pause_schedule(REMINDER, inv.platform, inv.user, now=inv.now, until=until, reason="paused by you")
     if info is None:
         return error_reply(COMMAND, "You have no reminder to pause.", "Set one with `/re-remind daily 09:00`.")
-    return _ok("Reminder paused", describe(info, "Your reminder:"), "`/re-remind resume` brings it back now.")
+    return _ok("Reminder paused", describe(info, "Your reminder:", inv.now), "`/re-remind resume` brings it back now.")
 
 
 def _snooze(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
@@ -175,7 +179,7 @@ def _zone(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
     if info is not None:
         rule = Rule(info.rule.hour, info.rule.minute, zone, info.rule.days)
         info = store.put_schedule(REMINDER, inv.platform, inv.user, rule, now=inv.now, created_by=inv.user)
-        return _ok("Time zone saved", f"Your zone is now {zone}.", describe(info, "Your reminder:"))
+        return _ok("Time zone saved", f"Your zone is now {zone}.", describe(info, "Your reminder:", inv.now))
     return _ok("Time zone saved", f"Your zone is now {zone}.")
 
 
@@ -206,7 +210,7 @@ def remind(inv: Invocation, services: Services) -> Reply:
         info = store.resume_schedule(REMINDER, inv.platform, inv.user, now=inv.now)
         if info is None:
             return error_reply(COMMAND, "You have no reminder to resume.", "Set one with `/re-remind daily 09:00`.")
-        return _ok("Reminder resumed", describe(info, "I remind you"))
+        return _ok("Reminder resumed", describe(info, "I remind you", inv.now))
     if word == "snooze":
         return _snooze(inv, store, rest)
     if word in ("zone", "tz", "timezone"):

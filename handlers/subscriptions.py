@@ -67,7 +67,7 @@ def subscribe(inv: Invocation, services: Services) -> Reply:
         return Reply(
             command=COMMAND,
             title="This channel's subscription",
-            sections=(Section(text=describe(info, "The paper of the day is posted here")),),
+            sections=(Section(text=describe(info, "The paper of the day is posted here", inv.now)),),
         )
     if not inv.can_manage_channel:
         return _not_allowed(COMMAND)
@@ -90,7 +90,7 @@ def subscribe(inv: Invocation, services: Services) -> Reply:
         title="Subscribed",
         ephemeral=False,
         sections=(
-            Section(text=describe(info, "This channel gets the paper of the day")),
+            Section(text=describe(info, "This channel gets the paper of the day", inv.now)),
             Section(text="No paper repeats here until every paper has been posted. `/re-unsubscribe` stops it."),
         ),
     )
