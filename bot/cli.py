@@ -184,9 +184,9 @@ def _check_tick_instant(at: datetime, now: datetime, force: bool) -> None:
     if at - now > TICK_AHEAD_LIMIT and not force:
         clock = now.isoformat(timespec="seconds")
         raise StartupError(
-            f"re-bot tick: {at.isoformat()} is {_span(at - now)} ahead of the clock ({clock}). A pass in the future delivers "
-            "everything due until then and moves every schedule past that instant, so members get nothing until the clock catches up. Pass --force to do it anyway (e.g. on a "
-            "copy of the database)."
+            f"re-bot tick: {at.isoformat()} is {_span(at - now)} ahead of the clock ({clock}). A pass in the "
+            "future delivers everything due until then and moves every schedule past that instant, so members get "
+            "nothing until the clock catches up. Pass --force to do it anyway (e.g. on a copy of the database)."
         )
 
 
