@@ -6,13 +6,11 @@ apology for the line that could not check deliveries, and the session goes on.""
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import _pg_admin
 
 BIN = Path(sys.executable).parent
 
@@ -28,23 +26,6 @@ def _env(url: str | None = None, **extra: str) -> dict[str, str]:
 def re_bot(*args: str, url: str | None = None, cwd: Path | None = None, stdin: str = "", **extra: str):
     return subprocess.run([str(BIN / "re-bot"), *args], input=stdin, capture_output=True, text=True,
                           env=_env(url, **extra), cwd=cwd, timeout=60)  # fmt: skip
-
-
-@pytest.fixture
-def private_pg():
-    """A PostgreSQL database of this test's own, which the test may close to connections, and the admin connection."""
-    conn, user = _pg_admin()
-    if conn is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL is required in CI ({user})")
-        pytest.skip(f"PostgreSQL not available ({user})")
-    name = f"re_bot_test_{secrets.token_hex(6)}"
-    conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield conn, name, f"postgresql+psycopg://{user}@127.0.0.1:5432/{name}"
-    finally:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
 
 
 def _close_database(conn, name: str, allow: bool) -> None:
