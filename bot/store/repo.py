@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Member, ProgressItem, Schedule
+from bot.store.queries import QueryLogStore
 from handlers.schedule import Rule, next_fire_time
 from handlers.store_api import Done, ScheduleInfo, ScheduleKind
 
@@ -31,9 +32,10 @@ def rule_of(row: Schedule) -> Rule:
     return Rule.from_stored(row.hour, row.minute, row.zone, row.days)
 
 
-class SqlStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+class SqlStore(QueryLogStore):
+    def __init__(self, sessions: sessionmaker[Session], *, query_retention_days: int = 90) -> None:
         self.sessions = sessions
+        self.query_retention_days = query_retention_days
 
     def _find(self, session: Session, kind: str, platform: str, target: str) -> Schedule | None:
         query = select(Schedule).where(Schedule.kind == kind, Schedule.platform == platform, Schedule.target == target)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.markup import render
-from handlers.types import Button, Reply
+from handlers.types import Button, Reply, Section
 
 HEADER_MAX = 150  # header block: plain text
 SECTION_MAX = 3000  # section block: mrkdwn text
@@ -92,13 +92,23 @@ def credit(user: str) -> str:
 
 
 def _body(reply: Reply) -> list[Block]:
+    try:
+        return list(_body_cached(reply.sections))
+    except TypeError:  # unhashable parts: render without the cache
+        return list(_body_cached.__wrapped__(reply.sections))
+
+
+@lru_cache(maxsize=512)
+def _body_cached(sections: tuple[Section, ...]) -> tuple[Block, ...]:
+    """The body's blocks, cached apart from the whole reply: an FAQ answer's buttons carry a per-question ref (so the
+    whole reply never repeats) while its body, the costly Markdown rendering, repeats a lot."""
     blocks: list[Block] = []
-    for section in reply.sections:
+    for section in sections:
         parts = [render(section.text, "slack")] if section.text else []
         parts += ["• " + render(item, "slack") for item in section.items]
         text = "\n".join(p for p in parts if p)
         blocks += [_section(piece) for piece in split_mrkdwn(text)]
-    return blocks
+    return tuple(blocks)
 
 
 def _context(reply: Reply) -> list[Block]:
