@@ -155,6 +155,18 @@ class ProgressItem(Base):
     done_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class DmChannel(Base):
+    """A member's DM channel with the bot (Discord): opened once, ever, then reused, so a daily fan-out costs one
+    request per member instead of two (DM channel ids are stable per user)."""
+
+    __tablename__ = "dm_channels"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class FaqQuery(Base):
     """One `/re-faq` question for `re-bot report`: redacted text, the topic answered, the matcher's confidence.
 
@@ -191,3 +203,18 @@ class FaqVote(Base):
     voter: Mapped[str] = mapped_column(String(64), primary_key=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     voted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Workspace(Base):
+    """A Slack workspace or Discord server the deployment serves (or served): whether the bot is still in it, and the
+    defaults its managers set. Rows appear on install / join and on the first default set; none is ever deleted, so
+    `re-bot workspaces` can list removed ones with their paused schedules."""
+
+    __tablename__ = "workspaces"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # "active" | "removed"
+    default_zone: Mapped[str | None] = mapped_column(String(64))  # for members who have given none (Discord)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

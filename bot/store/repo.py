@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.store.models import Member, ProgressItem, Schedule
+from bot.store.models import DmChannel, Member, ProgressItem, Schedule
 from bot.store.queries import QueryLogStore
+from bot.store.workspaces import Workspaces
 from handlers.schedule import Rule, next_fire_time
 from handlers.store_api import Done, ScheduleInfo, ScheduleKind
 
@@ -36,6 +37,17 @@ class SqlStore(QueryLogStore):
     def __init__(self, sessions: sessionmaker[Session], *, query_retention_days: int = 90) -> None:
         self.sessions = sessions
         self.query_retention_days = query_retention_days
+        self.workspaces = Workspaces(sessions)
+
+    @property
+    def engine(self) -> Engine:
+        return self.sessions.kw["bind"]
+
+    def workspace_zone(self, platform: str, workspace: str) -> str | None:
+        return self.workspaces.default_zone(platform, workspace)
+
+    def set_workspace_zone(self, platform: str, workspace: str, zone: str | None, *, now: datetime) -> None:
+        self.workspaces.set_default_zone(platform, workspace, zone, now=now)
 
     def _find(self, session: Session, kind: str, platform: str, target: str) -> Schedule | None:
         query = select(Schedule).where(Schedule.kind == kind, Schedule.platform == platform, Schedule.target == target)
@@ -149,3 +161,18 @@ class SqlStore(QueryLogStore):
                 )
             )
             return [Done(item=item, day=day) for item, day in rows]
+
+    # -- platform bookkeeping (not part of the handlers' ScheduleStore) ----------------------------------------------
+
+    def dm_channel(self, platform: str, user: str) -> str | None:
+        """The member's stored DM channel id, if the bot ever opened one."""
+        with self.sessions() as session:
+            row = session.get(DmChannel, (platform, user))
+            return row.channel_id if row is not None else None
+
+    def remember_dm_channel(self, platform: str, user: str, channel: str, *, now: datetime) -> None:
+        try:
+            with self.sessions.begin() as session:
+                session.merge(DmChannel(platform=platform, user_id=user, channel_id=channel, opened_at=now))
+        except IntegrityError:  # stored by another process at the same moment: the same id, stable per member
+            pass
