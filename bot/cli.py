@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -26,11 +27,14 @@ log = logging.getLogger("re-bot")
 
 
 def load_services(settings: Settings, store: Any = None) -> Services:
+    """The content and its matcher (from the content cache when these files were loaded before), and the store."""
+    from content.cache import load_indexed
+
     try:
-        content = load_content(settings.content_dir, settings.content_extra)
+        content, matcher = load_indexed(settings.content_dir, settings.content_extra, settings.content_cache_dir())
     except ContentError as exc:
         raise StartupError("\n".join([*exc.problems, "re-bot: the content is invalid; fix the lines above."])) from None
-    return Services.from_content(content, store=store.api if store is not None else None)
+    return Services(content=content, matcher=matcher, store=store.api if store is not None else None)
 
 
 def open_store(settings: Settings, migrate: bool | None = None):
@@ -88,6 +92,12 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         print(f"  {name.ljust(width)}  {value}")
     print(f"platforms: {settings.platforms_summary()}")
     print(f"content: {content_line}")
+    from bot.store.diagnose import probe
+
+    database_ok, database_line = probe(settings.database_url, settings.auto_migrate)
+    print(f"database: {database_line}" if database_ok else "database: unusable")
+    if not database_ok:
+        problems.append(database_line)
     for warning in settings.warnings():
         print(f"warning: {warning}", file=sys.stderr)
     for line in problems:
@@ -342,13 +352,11 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.store.diagnose import safe_url
-    from bot.store.engine import current_revision, upgrade
+    from bot.store.engine import upgrade
 
-    store = open_store(_settings(), migrate=False)
-    before = current_revision(store.engine)
-    _, after = upgrade(store.engine)
-    url = safe_url(_settings().database_url)
-    print(f"database {url}: " + (f"at {after}, up to date" if before == after else f"upgraded {before} -> {after}"))
+    settings = _settings()
+    store = open_store(settings, migrate=False)
+    print(f"database {safe_url(settings.database_url)}: {upgrade(store.engine).describe()}")
     return 0
 
 
@@ -375,6 +383,13 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from handlers.ids import MAX_ID_LENGTH, id_problem
+
+    for option, value in (("--user", args.user), ("--channel", args.channel)):
+        if problem := id_problem(value):
+            print(f"re-bot ask: {option} {problem}; ids are at most {MAX_ID_LENGTH} characters, without NUL",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     session = _session(args, as_json=args.json)
     lines = member_input(sys.stdin) if args.line == "-" else [args.line]
     if args.line != "-" and not args.line.strip().startswith("/"):
@@ -387,6 +402,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings("run")
     if not (settings.slack_enabled or settings.discord_enabled):
+        if settings.require_platform:
+            raise StartupError(
+                "re-bot: no Slack or Discord credentials are set, and RE_BOT_REQUIRE_PLATFORM=true (the container "
+                "image sets it: a container has no terminal for the console platform). "
+                f"{PLATFORM_VARIABLES} To try the console platform in a container: docker run -it re-bot console"
+            )
         _settings("console")  # the console's quieter log level: standard output and error are the member's screen
         print(f"re-bot: no platform credentials set; running the console platform. {PLATFORM_VARIABLES}",
               file=sys.stderr)  # fmt: skip
@@ -514,16 +535,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (`docker stop`). A BaseException, like KeyboardInterrupt, so no `except Exception` on the way
+    (a handler's apology, a delivery pass's) swallows it: the command unwinds, closing what it opened, and exits 0."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Until the settings say otherwise (see _settings); the secrets already in the environment are redacted even
     # if the settings never load.
     configure_logging("text", logging.WARNING, secrets_in_environment(os.environ))
     args = build_parser().parse_args(argv)
+    # Every command stops on SIGTERM, the console platform as a container's PID 1 too (PID 1 has no default action
+    # for it). `re-bot run` with platforms replaces this with its graceful shutdown (bot.runtime.serve).
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
     except StartupError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except Terminated:
+        return 0
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -533,3 +568,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         # message can carry a token); Python's default hook would print it as is.
         log.critical("re-bot stopped on an unexpected error", exc_info=True)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)

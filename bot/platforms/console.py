@@ -18,6 +18,7 @@ from bot.markup import render
 from bot.ops.observed import dispatch, run_action
 from bot.schedule.delivery import Sent
 from handlers import Button, Invocation, Reply, Services
+from handlers.ids import MAX_ID_LENGTH, id_problem
 from handlers.registry import closest_command
 from handlers.safe_text import valid_text
 
@@ -219,6 +220,10 @@ class ConsoleSession:
         except ValueError:
             words = line[1:].split()
         name, args = (words[0].lower(), words[1:]) if words else ("", [])
+        if name in ("user", "channel") and len(args) == 1 and (problem := id_problem(args[0])):
+            return self._emit_text(
+                f"(:{name} not changed: that id {problem}; ids are at most {MAX_ID_LENGTH} characters, without NUL)\n"
+            )
         if name == "user" and len(args) == 1:
             self.user = args[0]
             return None if self.as_json else f"(acting as member {self.user})\n"

@@ -69,3 +69,36 @@ def explain(url: str, exc: BaseException) -> str:
                 "RE_BOT_DATABASE_URL at a writable location."
             )
     return f"re-bot: cannot open the database RE_BOT_DATABASE_URL={safe_url(url)}: {reason}\n{SHAPES}"
+
+
+def probe(url: str, auto_migrate: bool = True) -> tuple[bool, str]:
+    """(usable, one line) for `re-bot config check`: connects and reads the schema revision; creates nothing."""
+    from sqlalchemy.exc import ArgumentError, DatabaseError
+
+    from bot.store.engine import current_revision, head_revision, make_engine
+
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        folder = next(p for p in path.parents if p.exists())
+        if folder.is_dir() and os.access(folder, os.W_OK):
+            return True, f"ok (sqlite, {path} does not exist yet; it is created at start)"
+        return False, (
+            f"re-bot: cannot create the SQLite database {path}: {folder} is not a folder this user may write. "
+            "Create the folder, writable by this user, or point RE_BOT_DATABASE_URL at a writable location."
+        )
+    try:
+        engine = make_engine(url)
+        try:
+            current = current_revision(engine)
+        finally:
+            engine.dispose()
+    except (ArgumentError, DatabaseError, OSError, ValueError) as exc:
+        return False, explain(url, exc)
+    head = head_revision()
+    if current == head:
+        state = f"schema at {head}, up to date"
+    else:
+        todo = "applied at start" if auto_migrate else "run `re-bot db upgrade` (RE_BOT_AUTO_MIGRATE=false)"
+        state = f"schema {'empty' if current is None else 'at ' + current}, {head} pending: {todo}"
+    where = f"sqlite, {path}" if path is not None else f"{make_url(url).get_backend_name()}, {safe_url(url)}"
+    return True, f"ok ({where}; {state})"
