@@ -6,6 +6,7 @@ Layout of a content folder:
   prompts.yaml      list of daily study prompts (see `schema.Prompt`)
   tracks.yaml       optional list of ordered study tracks (see `schema.Track`)
   synonyms.yaml     optional mapping of a word members type to the words it means, for the FAQ matcher
+  offtopic.yaml     optional list of questions that are not career questions, so the matcher answers them with none
 """
 
 from __future__ import annotations
@@ -241,6 +242,30 @@ def _load_synonyms(path: Path, problems: _Problems) -> dict[str, tuple[str, ...]
     return result
 
 
+def _load_off_topic(path: Path, problems: _Problems) -> tuple[str, ...]:
+    text = _read_text(path, problems)
+    if text is None:
+        return ()
+    try:
+        raw = load_yaml(text)
+    except YamlProblem as exc:
+        problems.add(path, exc.line, exc.message)
+        return ()
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.add(path, 1, "must be a YAML list of questions (each line starting with '- ')")
+        return ()
+    lines = raw.item_lines if isinstance(raw, LineList) else [1] * len(raw)
+    result = []
+    for item, line in zip(raw, lines, strict=True):
+        if not isinstance(item, str) or not item.strip() or len(item) > limits.QUESTION:
+            problems.add(path, line, f"each item must be a question of 1 to {limits.QUESTION} characters")
+        else:
+            result.append(item.strip())
+    return tuple(result)
+
+
 def _ref_lines(raw: LineDict, key: str, values: Iterable[str]) -> list[tuple[str, int]]:
     """Each value of the list field `key` with its own line."""
     node = raw.get(key)
@@ -301,10 +326,13 @@ def _collect(roots: list[Path], problems: _Problems) -> Content:
     prompts, prompt_ids = layers("prompts.yaml", Prompt, "prompt", True)
     tracks, _ = layers("tracks.yaml", Track, "track", False)
     synonyms: dict[str, tuple[str, ...]] = {}
-    for root in roots:  # a community's synonyms extend the words a key means
+    off_topic: list[str] = []
+    for root in roots:  # a community's synonyms extend the words a key means; its off-topic examples add
         if (root / "synonyms.yaml").is_file():
             for key, words in _load_synonyms(root / "synonyms.yaml", problems).items():
                 synonyms[key] = tuple(dict.fromkeys((*synonyms.get(key, ()), *words)))
+        if (root / "offtopic.yaml").is_file():
+            off_topic += _load_off_topic(root / "offtopic.yaml", problems)
 
     # Ids and aliases share one namespace: `/re-faq WORD` must mean exactly one topic.
     names: list[tuple[str, Path, int]] = []
@@ -360,6 +388,7 @@ def _collect(roots: list[Path], problems: _Problems) -> Content:
         prompts=tuple(p for p, _, _ in prompts),
         tracks=tuple(t for t, _, _ in tracks),
         synonyms=synonyms,
+        off_topic=tuple(dict.fromkeys(off_topic)),
         directory=str(roots[0]),
         extra=tuple(str(r) for r in roots[1:]),
     )

@@ -1,7 +1,7 @@
 """dm_channels: members' Discord DM channel ids, so a DM channel is opened once per member
 
 Revision ID: 0002_dm_channels
-Revises: 0003_faq_queries
+Revises: 0005_installations
 Create Date: 2026-11-28
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_dm_channels"
-down_revision = "0003_faq_queries"
+down_revision = "0005_installations"
 branch_labels = None
 depends_on = None
 
