@@ -1,7 +1,7 @@
 """Slack installations (OAuth, many workspaces) and the workspaces / servers the deployment serves
 
 Revision ID: 0005_installations
-Revises: 0002_dm_channels
+Revises: 0003_faq_queries
 Create Date: 2026-11-28
 
 `slack_installations`, `slack_bots` and `slack_oauth_states` are the tables slack_sdk's SQLAlchemy installation and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_installations"
-down_revision = "0002_dm_channels"
+down_revision = "0003_faq_queries"
 branch_labels = None
 depends_on = None
 
