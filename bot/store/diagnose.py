@@ -7,9 +7,10 @@ a fix, and an OSError from creating the folder arrives as a traceback; `explain`
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+from bot.store.engine import current_revision, head_revision, make_engine, sqlite_path
 
 SHAPES = "Set RE_BOT_DATABASE_URL to sqlite:///path/re-bot.db or postgresql+psycopg://user@host:5432/dbname."
 
@@ -20,18 +21,6 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "(unparseable)"
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL, absolute (None for other databases and in-memory SQLite)."""
-    try:
-        parsed = make_url(url)
-    except Exception:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    name = parsed.database.removeprefix("file:") if parsed.query.get("uri") else parsed.database
-    return Path(name.split("?", 1)[0]).absolute()
 
 
 def _reason(exc: BaseException) -> str:
@@ -74,8 +63,6 @@ def explain(url: str, exc: BaseException) -> str:
 def probe(url: str, auto_migrate: bool = True) -> tuple[bool, str]:
     """(usable, one line) for `re-bot config check`: connects and reads the schema revision; creates nothing."""
     from sqlalchemy.exc import ArgumentError, DatabaseError
-
-    from bot.store.engine import current_revision, head_revision, make_engine
 
     path = sqlite_path(url)
     if path is not None and not path.exists():

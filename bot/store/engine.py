@@ -10,11 +10,21 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.store.diagnose import sqlite_path
-
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10  # seconds, PostgreSQL
 _UPGRADE_LOCK = 7_262_015_001  # pg_advisory_xact_lock key: one migrating process at a time
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, absolute (None for other databases and in-memory SQLite)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    name = parsed.database.removeprefix("file:") if parsed.query.get("uri") else parsed.database
+    return Path(name.split("?", 1)[0]).absolute()
 
 
 def make_engine(url: str) -> Engine:
