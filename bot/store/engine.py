@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10  # seconds, PostgreSQL
 _UPGRADE_LOCK = 7_262_015_001  # pg_advisory_xact_lock key: one migrating process at a time
+# Connections kept open per process (PostgreSQL). Handlers run on as many threads (bot.ops.observed), so a burst of
+# commands waits for a thread instead of for a connection; the overflow is left to the scheduler's ticks.
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -57,7 +61,11 @@ def make_engine(url: str) -> Engine:
         return engine
     # A server that does not answer fails start-up (and `config check`) in seconds, not after the TCP timeout.
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": CONNECT_TIMEOUT}
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT},
     )
 
 
