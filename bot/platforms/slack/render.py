@@ -112,13 +112,21 @@ def _body_cached(sections: tuple[Section, ...]) -> tuple[Block, ...]:
 
 
 def _context(reply: Reply) -> list[Block]:
-    lines = [f"Shared by {credit(reply.shared_by)}"] if reply.shared_by else []
-    lines += [render(line, "slack") for line in reply.context]
+    try:
+        return list(_context_cached(reply.context, reply.shared_by))
+    except TypeError:  # unhashable parts: render without the cache
+        return list(_context_cached.__wrapped__(reply.context, reply.shared_by))
+
+
+@lru_cache(maxsize=512)
+def _context_cached(context: tuple[str, ...], shared_by: str | None) -> tuple[Block, ...]:
+    lines = [f"Shared by {credit(shared_by)}"] if shared_by else []
+    lines += [render(line, "slack") for line in context]
     elements = [{"type": "mrkdwn", "text": truncate(line, CONTEXT_TEXT_MAX)} for line in lines if line.strip()]
-    return [
+    return tuple(
         {"type": "context", "elements": elements[i : i + CONTEXT_ELEMENTS_MAX]}
         for i in range(0, len(elements), CONTEXT_ELEMENTS_MAX)
-    ]
+    )
 
 
 def _actions(reply: Reply) -> list[Block]:
