@@ -76,10 +76,13 @@ class SlackPlatform:
         self.client = self.app.client
         self.sender = SlackSender(self.client, targets=targets)
         self.socket: AsyncSocketModeHandler | None = None
-        self._verifier = SignatureVerifier(secret or "")
+        # Only HTTP mode verifies signatures: Socket Mode needs no signing secret (slack_sdk refuses an empty one).
+        self._verifier: SignatureVerifier | None = None
         if app_token:
             self.socket = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
         else:
+            assert secret, "Settings requires SLACK_SIGNING_SECRET without SLACK_APP_TOKEN"
+            self._verifier = SignatureVerifier(secret)
             web_app.router.add_post(EVENTS_PATH, self.handle_http)
         if self.oauth is not None:  # the install pages are plain browser requests, in either mode
             web_app.router.add_get(INSTALL_PATH, self.handle_oauth)
@@ -110,6 +113,7 @@ class SlackPlatform:
         try:
             bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
         except Exception:
+            assert self._verifier is not None  # HTTP mode only
             if not self._verifier.is_valid_request(body, dict(request.headers)):
                 return _bad_request(401, "invalid request")
             return _bad_request(400, "unreadable body")
@@ -143,7 +147,7 @@ class SlackPlatform:
         self.client.session = session
         self.sender.use_session(session)
         if self.oauth is not None:  # no token of its own: each workspace's arrives with its install
-            log.warning("Slack: serving installs at %s (%s mode)", INSTALL_PATH, self.mode)
+            log.info("Slack: serving installs at %s (%s mode)", INSTALL_PATH, self.mode)
             if self.socket:
                 await self.socket.connect_async()
             self.started = True
@@ -160,7 +164,7 @@ class SlackPlatform:
         except Exception as exc:
             await session.close()
             raise SlackConfigError(f"re-bot: cannot reach the Slack Web API at {self.client.base_url}: {exc}") from None
-        log.warning("Slack: connected as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
+        log.info("Slack: connected as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
         # The token works in this workspace: whatever an earlier uninstall paused there resumes.
         await self.lifecycle.installed(auth.get("team_id"), auth.get("team"))
         if self.socket:
