@@ -57,6 +57,18 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
 
 
+# How `re-bot config check` shows a setting left unset, where "not set" alone would not say what happens.
+_UNSET_MEANS = {
+    "RE_BOT_CONTENT_DIR": "the packaged content",
+    "RE_BOT_CONTENT_EXTRA": "no community content",
+    "RE_BOT_LOG_LEVEL": "INFO for run, WARNING otherwise",
+    "RE_BOT_CACHE_DIR": "$XDG_CACHE_HOME/re-bot, else ~/.cache/re-bot",
+    "SLACK_API_URL": "Slack's own",
+    "SLACK_CLIENT_ID": "one workspace, with SLACK_BOT_TOKEN",
+    "DISCORD_API_URL": "Discord's own",
+}
+
+
 class Settings(BaseSettings):
     """Every variable of the contract. Secrets are `SecretStr`, so they print as '**********'."""
 
@@ -83,6 +95,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+    # OAuth installs in many workspaces (instead of one SLACK_BOT_TOKEN): the app's credentials from Basic Information.
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
 
@@ -105,6 +120,14 @@ class Settings(BaseSettings):
     rate_discord_per_target: float = Field(1.0, gt=0, validation_alias="RE_BOT_RATE_DISCORD_PER_TARGET")
     rate_console: float = Field(1000.0, gt=0, validation_alias="RE_BOT_RATE_CONSOLE")
 
+    # Start-up and the container. The health check (`python -m bot.ops.healthcheck`) reads its timeout itself, with
+    # the standard library only; the field is here so `config check` validates it and shows it.
+    healthcheck_timeout: float = Field(4.0, gt=0, le=60, validation_alias="RE_BOT_HEALTHCHECK_TIMEOUT")
+    # The content and its matcher, cached between starts (content/cache.py); "off" turns the cache off.
+    cache_dir: str | None = Field(None, validation_alias="RE_BOT_CACHE_DIR")
+    # `re-bot run` refuses to fall back to the console platform (the image sets it: a container has no terminal).
+    require_platform: bool = Field(False, validation_alias="RE_BOT_REQUIRE_PLATFORM")
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, v: SecretStr | None) -> SecretStr | None:
@@ -120,6 +143,25 @@ class Settings(BaseSettings):
     def _signing_secret(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and v.get_secret_value().startswith(tuple(SLACK_PREFIXES)):
             raise ValueError("is a token, not the signing secret (Basic Information > App Credentials)")
+        return v
+
+    @field_validator("slack_client_id")
+    @classmethod
+    def _client_id(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"\d+\.\d+", v.strip()):
+            raise ValueError("must look like 1234567890.1234567890 (Basic Information > App Credentials > Client ID)")
+        return v.strip() if v is not None else None
+
+    @field_validator("slack_client_secret")
+    @classmethod
+    def _client_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return None
+        raw = v.get_secret_value()
+        if raw.startswith(tuple(SLACK_PREFIXES)):
+            raise ValueError("is a token, not the client secret (Basic Information > App Credentials)")
+        if any(c.isspace() for c in raw):
+            raise ValueError("has spaces or a line break in it; paste the secret alone")
         return v
 
     @field_validator("discord_token")
@@ -199,8 +241,13 @@ class Settings(BaseSettings):
         return settings
 
     @property
+    def slack_oauth(self) -> bool:
+        """Many workspaces: each installs the app through /slack/install and gets its own token."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
     def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None and (
+        return (self.slack_bot_token is not None or self.slack_oauth) and (
             self.slack_app_token is not None or self.slack_signing_secret is not None
         )
 
@@ -222,7 +269,13 @@ class Settings(BaseSettings):
         """Every configured secret, for the log redactor: tokens, the signing secret, the database password."""
         secrets = [
             s.get_secret_value()
-            for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.discord_token)
+            for s in (
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+                self.slack_client_secret,
+                self.discord_token,
+            )
             if s is not None
         ]
         password = _url_password(self.database_url)
@@ -231,44 +284,49 @@ class Settings(BaseSettings):
         return [s for s in secrets if len(s) >= 4]  # a 1-3 character "secret" would redact ordinary words
 
     def describe(self) -> list[tuple[str, str]]:
-        """(variable, value) for `re-bot config check`, secrets shown only as set / not set."""
+        """(variable, value) for every setting the code reads, in the order declared; secrets only as set / not set.
 
-        def secret(v: SecretStr | None) -> str:
-            return f"set ({len(v.get_secret_value())} characters, hidden)" if v is not None else "not set"
+        Built from the fields themselves, so a new setting shows up in `re-bot config check` without a second list
+        (tests/test_config_docs.py checks the README's table against the same fields)."""
+        return [(variable, self._shown(variable, getattr(self, name))) for name, variable in self.variables().items()]
 
-        def plain(v: object, default: str = "not set") -> str:
-            return default if v is None else str(v)
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """{field name: environment variable} of every setting."""
+        return {name: str(field.validation_alias) for name, field in cls.model_fields.items()}
 
-        return [
-            ("RE_BOT_DATABASE_URL", redact_url(self.database_url)),
-            ("RE_BOT_CONTENT_DIR", plain(self.content_dir, "not set (the packaged content)")),
-            ("RE_BOT_CONTENT_EXTRA", plain(self.content_extra, "not set (no community content)")),
-            ("RE_BOT_CONTENT_WATCH", str(self.content_watch).lower()),
-            (
-                "RE_BOT_QUERY_RETENTION_DAYS",
-                f"{self.query_retention_days}" + (" (no text kept)" if self.query_retention_days == 0 else ""),
-            ),
-            ("RE_BOT_HTTP_HOST", self.http_host),
-            ("RE_BOT_HTTP_PORT", str(self.http_port)),
-            ("RE_BOT_LOG_FORMAT", self.log_format),
-            ("RE_BOT_LOG_LEVEL", plain(self.log_level, "not set (INFO for run, WARNING otherwise)")),
-            ("RE_BOT_CATCHUP_HOURS", f"{self.catchup_hours:g}"),
-            ("RE_BOT_SHUTDOWN_TIMEOUT", f"{self.shutdown_timeout:g}"),
-            ("RE_BOT_RATE_SLACK", plain(self.rate_slack, "not set (adapts to what Slack accepts)")),
-            ("RE_BOT_RATE_DISCORD", f"{self.rate_discord:g} (Discord's global limit is 50)"),
-            ("SLACK_BOT_TOKEN", secret(self.slack_bot_token)),
-            ("SLACK_SIGNING_SECRET", secret(self.slack_signing_secret)),
-            ("SLACK_APP_TOKEN", secret(self.slack_app_token)),
-            ("SLACK_API_URL", plain(self.slack_api_url, "not set (Slack's own)")),
-            ("DISCORD_TOKEN", secret(self.discord_token)),
-            ("DISCORD_API_URL", plain(self.discord_api_url, "not set (Discord's own)")),
-        ]
+    def _shown(self, variable: str, value: object) -> str:
+        if isinstance(value, SecretStr):
+            return f"set ({len(value.get_secret_value())} characters, hidden)"
+        if value is None:
+            means = _UNSET_MEANS.get(variable)
+            return f"not set ({means})" if means else "not set"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, float):
+            return f"{value:g}"
+        if variable == "RE_BOT_DATABASE_URL":
+            return redact_url(str(value))
+        if variable == "RE_BOT_QUERY_RETENTION_DAYS" and value == 0:
+            return "0 (no text kept)"
+        return str(value)
+
+    def content_cache_dir(self) -> Path | None:
+        """Where the content cache lives (None: RE_BOT_CACHE_DIR=off)."""
+        from content.cache import default_cache_dir
+
+        if self.cache_dir is None:
+            return default_cache_dir()
+        return None if self.cache_dir.strip().lower() == "off" else Path(self.cache_dir)
 
     def warnings(self) -> list[str]:
         """Settings that work but are probably not what the operator meant."""
         out = []
         if self.slack_app_token is not None and self.slack_signing_secret is not None and self.slack_enabled:
             out.append("SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: Socket Mode is used, HTTP is not")
+        if self.slack_oauth and self.slack_bot_token is not None:
+            out.append("SLACK_BOT_TOKEN is ignored: with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET each workspace's "
+                       "own token (from its install at /slack/install) is used")  # fmt: skip
         if self.discord_token is not None and self.discord_token.get_secret_value().count(".") != 2:
             out.append("DISCORD_TOKEN does not look like a bot token (three parts separated by dots); "
                        "copy it from the Developer Portal's Bot page")  # fmt: skip
@@ -282,12 +340,16 @@ class Settings(BaseSettings):
         on = []
         if self.slack_enabled:
             on.append("slack (Socket Mode)" if self.slack_socket_mode else "slack (HTTP, POST /slack/events)")
+            if self.slack_oauth:
+                on[-1] = on[-1][:-1] + "; OAuth installs in many workspaces at GET /slack/install)"
         if self.discord_enabled:
             on.append("discord")
         return ", ".join(on) if on else "none: `re-bot run` runs the console platform"
 
 
-SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DISCORD_TOKEN")
+SECRET_VARIABLES = (
+    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_CLIENT_SECRET", "DISCORD_TOKEN",
+)  # fmt: skip
 
 
 def secrets_in_environment(environ: Mapping[str, str]) -> list[str]:
@@ -339,15 +401,25 @@ def _companion_errors(data: Mapping[str, Any]) -> list[InitErrorDetails]:
         errors.append(InitErrorDetails(type=PydanticCustomError("missing_companion", message), loc=(loc,), input=None))
 
     bot, secret, app = is_set("SLACK_BOT_TOKEN"), is_set("SLACK_SIGNING_SECRET"), is_set("SLACK_APP_TOKEN")
-    if bot and not (secret or app):
+    client_id, client_secret = is_set("SLACK_CLIENT_ID"), is_set("SLACK_CLIENT_SECRET")
+    oauth = client_id and client_secret
+    if client_id and not client_secret:
+        add("SLACK_CLIENT_SECRET", "missing: SLACK_CLIENT_ID is set, so set the Client Secret from Basic Information")
+    if client_secret and not client_id:
+        add("SLACK_CLIENT_ID", "missing: SLACK_CLIENT_SECRET is set, so set the Client ID from Basic Information")
+    if (bot or oauth) and not (secret or app):
+        which = "SLACK_BOT_TOKEN is set" if bot else "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set"
         add(
             "SLACK_SIGNING_SECRET",
-            "missing: SLACK_BOT_TOKEN is set, so set SLACK_SIGNING_SECRET (Slack over HTTP) "
-            "or SLACK_APP_TOKEN (Socket Mode)",
+            f"missing: {which}, so set SLACK_SIGNING_SECRET (Slack over HTTP) or SLACK_APP_TOKEN (Socket Mode)",
         )
-    if (secret or app) and not bot:
+    if (secret or app) and not (bot or client_id or client_secret):
         which = "SLACK_APP_TOKEN" if app else "SLACK_SIGNING_SECRET"
-        add("SLACK_BOT_TOKEN", f"missing: {which} is set, but Slack also needs the bot token (xoxb-...)")
+        add(
+            "SLACK_BOT_TOKEN",
+            f"missing: {which} is set, but Slack also needs the bot token (xoxb-...), or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET for installs in many workspaces",
+        )
     return errors
 
 
@@ -371,6 +443,7 @@ def config_problems(exc: ValidationError) -> list[str]:
 
 
 PLATFORM_VARIABLES = (
-    "Slack: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode). "
+    "Slack: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth installs in many "
+    "workspaces), with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode). "
     "Discord: set DISCORD_TOKEN."
 )
