@@ -10,6 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _UPGRADE_LOCK = 7_262_015_001  # pg_advisory_xact_lock key: one migrating process at a time
+# Connections kept open per process (PostgreSQL). Handlers run on as many threads (bot.ops.observed), so a burst of
+# commands waits for a thread instead of for a connection; the overflow is left to the scheduler's ticks.
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
 
 
 def make_engine(url: str) -> Engine:
@@ -40,7 +44,7 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -13,7 +13,7 @@ from bot.ops import metrics
 from bot.ops.inflight import InFlight
 from bot.platforms.discord.api import use_api_base
 from bot.platforms.discord.commands import ReBotTree, add_commands
-from bot.platforms.discord.interactions import NO_MENTIONS, ActionButton
+from bot.platforms.discord.interactions import DIRECT_BUDGET, NO_MENTIONS, ActionButton
 from bot.platforms.discord.sender import DiscordSender, note_rate_limit
 from bot.store.repo import SqlStore
 from handlers import Services
@@ -27,8 +27,10 @@ MAX_RATELIMIT_WAIT = 30.0
 
 
 def intents() -> discord.Intents:
-    """Slash commands, buttons and DMs need no privileged intent (no members, presences or message content)."""
-    return discord.Intents.default()
+    """Only `guilds`: interactions (slash commands, buttons, autocomplete) reach the bot whatever its intents, and
+    sending DMs needs none. `Intents.default()` would also stream every message, typing and reaction of every server
+    the bot is in, and no handler reads them. discord.py itself needs `guilds` to know its guilds and channels."""
+    return discord.Intents(guilds=True)
 
 
 # Gateway close codes after which discord.py stops for good (no reconnect can help): authentication failed, invalid
@@ -74,6 +76,7 @@ class ReBotClient(discord.AutoShardedClient):
         super().__init__(**options)
         self.services = services
         self.inflight = InFlight()  # interactions being answered; shutdown waits for them
+        self.direct_budget = DIRECT_BUDGET  # seconds of work answered directly; slower work is deferred
         # One per client, so its DM channels and faults are shared; DM channel ids are stored when there is a store.
         store = services.store if isinstance(services.store, SqlStore) else None
         self.sender = DiscordSender(self, dm_store=store, clock=services.clock)
