@@ -68,6 +68,18 @@ def _read_text(path: Path, problems: _Problems) -> str | None:
         return None
 
 
+def _read_yaml(path: Path, problems: _Problems) -> tuple[bool, Any]:
+    """(True, the parsed file, None when empty), or (False, None) after reporting why it could not be read."""
+    text = _read_text(path, problems)
+    if text is None:
+        return False, None
+    try:
+        return True, load_yaml(text)
+    except YamlProblem as exc:
+        problems.add(path, exc.line, exc.message)
+        return False, None
+
+
 def _describe(error: dict[str, Any]) -> str:
     loc = ".".join(str(p) for p in error["loc"] if not isinstance(p, int)) or "entry"
     kind = error["type"]
@@ -155,13 +167,10 @@ def _load_list(
 
     References are checked against all ids, so one broken entry is reported once, not again at every reference.
     """
-    text = _read_text(path, problems) if path else None
-    if text is None:
+    if path is None:
         return [], None
-    try:
-        raw = load_yaml(text)
-    except YamlProblem as exc:
-        problems.add(path, exc.line, exc.message)
+    ok, raw = _read_yaml(path, problems)
+    if not ok:
         return [], None
     if raw is None:
         raw = LineList()
@@ -219,15 +228,8 @@ def _check_near_duplicate_prompts(tasks: list[tuple[str, str, Path, int]], probl
 
 
 def _load_synonyms(path: Path, problems: _Problems) -> dict[str, tuple[str, ...]]:
-    text = _read_text(path, problems)
-    if text is None:
-        return {}
-    try:
-        raw = load_yaml(text)
-    except YamlProblem as exc:
-        problems.add(path, exc.line, exc.message)
-        return {}
-    if raw is None:
+    ok, raw = _read_yaml(path, problems)
+    if not ok or raw is None:
         return {}
     if not isinstance(raw, dict):
         problems.add(path, 1, "must be a mapping of word: [words it means]")
@@ -243,15 +245,8 @@ def _load_synonyms(path: Path, problems: _Problems) -> dict[str, tuple[str, ...]
 
 
 def _load_off_topic(path: Path, problems: _Problems) -> tuple[str, ...]:
-    text = _read_text(path, problems)
-    if text is None:
-        return ()
-    try:
-        raw = load_yaml(text)
-    except YamlProblem as exc:
-        problems.add(path, exc.line, exc.message)
-        return ()
-    if raw is None:
+    ok, raw = _read_yaml(path, problems)
+    if not ok or raw is None:
         return ()
     if not isinstance(raw, list):
         problems.add(path, 1, "must be a YAML list of questions (each line starting with '- ')")

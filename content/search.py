@@ -10,8 +10,9 @@ still match; words are stemmed (Snowball) so plurals and verb forms meet; `synon
 `confident=False` and the best three as suggestions.
 
 Questions that are not about the career at all (shopping, films, how attention works) must get no answer. The
-content's `offtopic.yaml` lists such questions; they take part in the ranking as one more pseudo-topic, and when it
-ranks first, or nothing scores, the match is `off_topic`.
+content's `offtopic.yaml` lists such questions; they join the example-question index as one more pseudo-topic, and
+when the query sits about as close to one of them as to every topic's closest question, or nothing scores, the match
+is `off_topic`.
 """
 
 from __future__ import annotations
@@ -256,10 +257,6 @@ class TopicMatcher:
                 + _ANY_W * self._all.coverage(terms, topic)
             )
         return result, off - max(nearest.values(), default=0.0)
-
-    def scores(self, query: str) -> dict[str, float]:
-        """Each topic's score for the query."""
-        return self._rank(query)[0]
 
     def match(self, query: str) -> Match:
         key = " ".join(words(query[: limits.MEMBER_QUERY]))

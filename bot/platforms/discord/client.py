@@ -69,6 +69,11 @@ class ReBotClient(discord.AutoShardedClient):
     """Shards when Discord asks; every message it sends mentions nobody unless a caller says otherwise."""
 
     def __init__(self, services: Services, **options: Any) -> None:
+        # The bot never joins voice: discord.py's "PyNaCl / davey is not installed, voice will NOT be supported"
+        # warnings at every start would only send operators looking for a problem they do not have.
+        discord.VoiceClient.warn_nacl = False
+        if hasattr(discord.VoiceClient, "warn_dave"):
+            discord.VoiceClient.warn_dave = False
         options.setdefault("intents", intents())
         options.setdefault("allowed_mentions", NO_MENTIONS)
         options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
@@ -144,8 +149,15 @@ class DiscordPlatform:
         try:
             await self.client.login(self._token)
         except discord.LoginFailure:
+            await self.client.close()
             raise StartupError("re-bot: Discord rejected DISCORD_TOKEN; copy the bot token again.") from None
-        log.warning("Discord: logged in as %s; connecting to the gateway", self.client.user)
+        except (aiohttp.ClientError, OSError, TimeoutError, discord.HTTPException) as exc:
+            await self.client.close()  # its HTTP session too: no "Unclosed client session" after the message
+            raise StartupError(
+                f"re-bot: cannot reach Discord at {discord.http.Route.BASE} ({_reason(exc)}). Check the network "
+                "(and DISCORD_API_URL if set), then start again."
+            ) from None
+        log.info("Discord: logged in as %s; connecting to the gateway", self.client.user)
         self._task = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
         self._task.add_done_callback(self._gateway_ended)
 
@@ -177,6 +189,11 @@ class DiscordPlatform:
         await self.client.close()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def gateway_failure(error: BaseException | None) -> str:
