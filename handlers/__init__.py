@@ -1,6 +1,16 @@
 """Platform-neutral handlers: an `Invocation` in, a `Reply` out. Importing this package registers every command."""
 
-from handlers import faq, help, papers, progress, prompts, reminders, subscriptions, tracks  # noqa: F401  (registration)
+from handlers import (  # noqa: F401  (registration)
+    faq,
+    help,
+    papers,
+    progress,
+    prompts,
+    reminders,
+    review,
+    subscriptions,
+    tracks,
+)
 from handlers.registry import ACTIONS, COMMANDS, dispatch, run_action
 from handlers.services import Services
 from handlers.types import Button, Invocation, Reply, Section

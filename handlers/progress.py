@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.cards import review_stats
 from handlers.papers import local_day
 from handlers.registry import command
 from handlers.reminders import known_zone, no_store, store_of
@@ -30,6 +31,8 @@ def progress(inv: Invocation, services: Services) -> Reply:
         kind, item_id = split_item(d.item)
         paper = services.content.paper(item_id) if kind == "paper" else None
         recent.append(f"{d.day.isoformat()}: {paper.title if paper else f'{kind} `{item_id}`'}")
+    stats = review_stats(store.cards(inv.platform, inv.user), inv.now)
+    retention = f"{stats.retention:.0%}" if stats.retention is not None else "none yet"
     return Reply(
         command=COMMAND,
         title="Your progress",
@@ -37,6 +40,10 @@ def progress(inv: Invocation, services: Services) -> Reply:
             Section(
                 text=f"**Streak:** {s.streak} day(s) · **papers:** {s.papers} · **prompts:** {s.prompts} · "
                 f"**study days:** {s.days}"
+            ),
+            Section(
+                text=f"**Cards learned:** {stats.learned} of {stats.cards} · **estimated retention:** {retention} "
+                "(`/re-review list`)"
             ),
             Section(text="**Recently finished**", items=tuple(recent)),
         ),

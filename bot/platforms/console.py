@@ -36,6 +36,11 @@ def _wrap(text: str, indent: str = "") -> str:
     return "\n".join(lines)
 
 
+def _button_line(buttons) -> str:
+    return textwrap.fill("  ".join(f"[{b.label}]" for b in buttons), WIDTH, initial_indent="  ", subsequent_indent="  ",
+                         break_long_words=False, break_on_hyphens=False)  # fmt: skip
+
+
 def render_reply(reply: Reply) -> str:
     """A reply as terminal text: title underlined, wrapped paragraphs, bullets, small print, [buttons]."""
     out: list[str] = []
@@ -48,14 +53,15 @@ def render_reply(reply: Reply) -> str:
             out.append(_wrap("  • " + render(item, "plain")))
         if section.items:
             out.append("")
+        if section.buttons:
+            out += [_button_line(section.buttons), ""]
     small = list(reply.context)
     if reply.shared_by:
         small.insert(0, f"Shared by {reply.shared_by}")
     for line in small:
         out.append(_wrap(render(line, "plain"), "  "))
     if reply.buttons:
-        out.append(textwrap.fill("  ".join(f"[{b.label}]" for b in reply.buttons), WIDTH, initial_indent="  ",
-                                 subsequent_indent="  ", break_long_words=False, break_on_hyphens=False))  # fmt: skip
+        out.append(_button_line(reply.buttons))
     for followup in reply.followups:
         out += ["", "  ↳ " + render_reply(followup).replace("\n", "\n    ")]
     return "\n".join(out).rstrip() + "\n"
@@ -70,7 +76,7 @@ def reply_json(reply: Reply) -> dict[str, object]:
         "paper": reply.paper,
         "suggestions": list(reply.suggestions),
         "error": reply.error,
-        "buttons": [{"label": b.label, "action": b.action, "value": b.value} for b in reply.buttons],
+        "buttons": [{"label": b.label, "action": b.action, "value": b.value} for b in reply.all_buttons],
     }
 
 
@@ -86,7 +92,7 @@ class ConsoleSender:
 
     async def send(self, target: str, reply: Reply, *, kind: str, nonce: str) -> Sent:
         if self.out is not None:
-            what = "reminder for" if kind == "reminder" else "post in"
+            what = {"reminder": "reminder for", "review": "reviews for"}.get(kind, "post in")
             with self.lock:
                 self.out.write(f"\n[{what} {target}]\n{render_reply(reply)}")
                 self.out.flush()
@@ -114,7 +120,7 @@ class ConsoleSession:
         shown = []
         for result in report.results:
             if result.status == "sent":
-                what = "Reminder for" if result.kind == "reminder" else "Scheduled post in"
+                what = {"reminder": "Reminder for", "review": "Reviews for"}.get(result.kind, "Scheduled post in")
                 shown.append(f"[{what} {result.target}]\n{result.text}")
         return "\n".join(shown) + "\n" if shown else None
 

@@ -17,7 +17,7 @@ import discord
 
 from bot.platforms.discord.interactions import message_kwargs
 from bot.platforms.discord.render import DiscordMessage, clip, render_reply
-from bot.schedule.delivery import DeliveryKind, PermanentDeliveryError, Sent, TransientDeliveryError
+from bot.schedule.delivery import DM_KINDS, DeliveryKind, PermanentDeliveryError, Sent, TransientDeliveryError
 from handlers.types import Reply
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def translate(error: Exception, *, kind: DeliveryKind) -> Exception:
             retry = _retry_after(error)
             return TransientDeliveryError(f"Discord answered {status}", retry_after=retry)
         if status == 404:
-            what = "member" if kind == "reminder" else "channel"
+            what = "member" if kind in DM_KINDS else "channel"
             return PermanentDeliveryError(f"Discord could not find the {what} ({status}, code {code}).")
         return PermanentDeliveryError(f"Discord refused the message ({status}, code {code}: {error.text}).")
     if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):
@@ -105,7 +105,7 @@ class DiscordSender:
     async def send(self, target: str, reply: Reply, *, kind: DeliveryKind, nonce: str) -> Sent:
         target_id = _target_id(target)
         try:
-            if kind == "reminder":
+            if kind in DM_KINDS:
                 return await self._send_dm(target_id, reply, nonce)
             return await self._send_channel(target_id, reply, nonce)
         except (PermanentDeliveryError, TransientDeliveryError):
