@@ -91,7 +91,12 @@ def _truncate(store: Store) -> None:
     from sqlalchemy import text
 
     with store.engine.begin() as conn:
-        conn.execute(text("TRUNCATE progress, channel_papers, deliveries, schedules, members, review_cards, review_members RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text(
+                "TRUNCATE progress, channel_papers, deliveries, schedules, members, review_cards, review_members"
+                " RESTART IDENTITY CASCADE"
+            )
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -219,5 +219,5 @@ def test_a_recall_answer_of_three_sentences_is_reported(content_dir: Path) -> No
 
 def test_only_implementation_prompts_have_a_recall_item(content_dir: Path) -> None:
     edit(content_dir / "prompts.yaml", "  kind: implement", "  kind: reflect")
-    [(name, line, message)] = problems_of(content_dir)
+    [(name, _line, message)] = problems_of(content_dir)
     assert name == "prompts.yaml" and "only implementation prompts have a recall item" in message

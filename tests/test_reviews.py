@@ -7,6 +7,7 @@ FSRS expectations are computed here with the `fsrs` library itself, never copied
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -116,7 +117,7 @@ def test_ten_papers_rated_good_come_back_at_growing_fsrs_intervals_each_local_mo
     local = [d.astimezone(BERLIN) for d in dms]
     assert all((d.hour, d.minute) == (8, 0) for d in local)
     assert {d.utcoffset() for d in local} == {timedelta(hours=1), timedelta(hours=2)}  # both sides of the DST change
-    gaps = [(b.date() - a.date()).days for a, b in zip(local, local[1:], strict=False)]
+    gaps = [(b.date() - a.date()).days for a, b in itertools.pairwise(local)]
     assert gaps == sorted(gaps) and gaps[-1] > gaps[0]  # growing intervals
     with store.sessions() as s:
         fires = Counter(d.day for d in s.scalars(select(Delivery).where(Delivery.kind == "review")))
