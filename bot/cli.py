@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from bot.config import PLATFORM_VARIABLES, Settings, config_problems, secrets_in_environment
 from bot.errors import StartupError
 from bot.ops.logs import configure_logging
-from bot.platforms.console import ConsoleSession
+from bot.platforms.console import ConsoleSession, member_input
 from content import ContentError
 from content.loader import check_content, load_content
 from handlers import Services
@@ -162,7 +162,7 @@ def run_console(session: ConsoleSession) -> int:
     every_minute(scheduler, tick)
     scheduler.start()
     try:
-        session.run(sys.stdin, sys.stdout, prompt="re-bot> " if interactive else "")
+        session.run(member_input(sys.stdin), sys.stdout, prompt="re-bot> " if interactive else "")
     finally:
         scheduler.shutdown(wait=True)
     return 0
@@ -247,7 +247,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     session = _session(args, as_json=args.json)
-    lines = sys.stdin if args.line == "-" else [args.line]
+    lines = member_input(sys.stdin) if args.line == "-" else [args.line]
     if args.line != "-" and not args.line.strip().startswith("/"):
         print("re-bot ask: LINE must be a slash command, e.g. re-bot ask '/re-faq phd'", file=sys.stderr)
         return 2

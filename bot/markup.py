@@ -39,6 +39,9 @@ def _parser() -> MarkdownIt:
 def _escape(text: str, dialect: Dialect) -> str:
     if dialect == "slack":
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if dialect == "discord":
+        # Literal brackets stay literal: text that reads `[click](https://...)` must not become a masked link.
+        return text.replace("[", "\\[").replace("]", "\\]")
     return text
 
 
@@ -51,7 +54,7 @@ def _inline(tokens: list[Token], dialect: Dialect) -> str:
         if t == "text":
             out.append(_escape(tok.content, dialect))
         elif t == "code_inline":
-            code = _escape(tok.content, dialect)
+            code = _escape(tok.content, "slack") if dialect == "slack" else tok.content  # no escapes inside code
             out.append(f"`{code}`" if dialect != "plain" else code)
         elif t in ("strong_open", "strong_close"):
             out.append(style.bold)

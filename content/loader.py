@@ -16,12 +16,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from rapidfuzz import fuzz, process
 
 from content import limits
 from content.schema import Content, FaqEntry, FaqFront, Paper, Prompt, Track
+from content.search import content_words
 from content.yaml_lines import LineDict, LineList, YamlProblem, line_of, load_yaml, shift_lines
 
 M = TypeVar("M", bound=BaseModel)
+
+# Two study prompts whose content words overlap this much (rapidfuzz token_set_ratio over their sorted stems, 0-100)
+# set the same task: the daily rotation serves prompts.yaml and the papers' prompts alike, so a member would get it
+# twice. Set between the repeats this check was written for (78-92) and distinct prompts on one topic (below 77).
+NEAR_DUPLICATE_PROMPT = 78
 
 
 class ContentError(Exception):
@@ -191,6 +198,25 @@ def _check_refs(refs: Iterable[tuple[str, Path, int]], known: set[str] | None, p
             problems.add(path, line, f"unknown {what} '{ref}'")
 
 
+def _check_near_duplicate_prompts(tasks: list[tuple[str, str, Path, int]], problems: _Problems) -> None:
+    """Report each study task (label, text, path, line) that sets nearly the same task as an earlier one."""
+    keys = [" ".join(sorted(content_words(text))) for _, text, _, _ in tasks]
+    for later in range(1, len(tasks)):
+        hits = process.extract(
+            keys[later], keys[:later], scorer=fuzz.token_set_ratio, score_cutoff=NEAR_DUPLICATE_PROMPT, limit=1
+        )
+        if hits:
+            _, score, earlier = hits[0]
+            label, _, path, line = tasks[later]
+            first_label, _, first_path, first_line = tasks[earlier]
+            problems.add(
+                path,
+                line,
+                f"{label} sets nearly the same task as {first_label} ({first_path.name}:{first_line}, similarity"
+                f" {score:.0f}/100): merge them or make one a different task",
+            )
+
+
 def _load_synonyms(path: Path, problems: _Problems) -> dict[str, tuple[str, ...]]:
     text = _read_text(path, problems)
     if text is None:
@@ -266,6 +292,14 @@ def _collect(root: Path, problems: _Problems) -> Content:
     for what, path, rows in (("paper id", papers_path, papers), ("prompt id", prompts_path, prompts),
                              ("track id", tracks_path, tracks)):  # fmt: skip
         _check_unique(((item.id, path, raw.line) for item, raw in rows), problems, what)  # type: ignore[union-attr]
+
+    tasks = [(f"prompt '{p.id}'", p.text, prompts_path, raw.line) for p, raw in prompts]
+    for paper, raw in papers:
+        lines = _ref_lines(raw, "prompts", paper.prompts)
+        tasks += [
+            (f"paper '{paper.id}' prompt {n}", text, papers_path, line) for n, (text, line) in enumerate(lines, 1)
+        ]
+    _check_near_duplicate_prompts(tasks, problems)  # type: ignore[arg-type]
 
     for track, raw in tracks:
         steps_node = raw.get("steps")

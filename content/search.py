@@ -76,6 +76,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def content_words(text: str) -> frozenset[str]:
+    """The stems of a text's words that carry meaning (no stopwords, no bare numbers), for comparing two texts."""
+    stemmer = _stemmer()
+    return frozenset(stemmer.stemWord(w) for w in words(text) if w not in _STOPWORDS and not w.isdigit())
+
+
 class _Index:
     """BM25 over one kind of text (the topics' "head": id, aliases, title and questions; or their bodies)."""
 

@@ -11,7 +11,7 @@ from handlers.cards import start_card
 from handlers.papers import local_day
 from handlers.registry import action, command, error_reply
 from handlers.safe_text import quote
-from handlers.schedule import MAX_PHRASE, PhraseError, Rule, parse_when, parse_zone
+from handlers.schedule import MAX_PHRASE, PhraseError, Rule, parse_when, parse_zone, zone_problem
 from handlers.services import Services
 from handlers.store_api import REMINDER, ScheduleInfo, ScheduleStore
 from handlers.study import is_known_item, summarize
@@ -67,19 +67,27 @@ def ask_for_zone(command_name: str, example: str) -> Reply:
 
 
 def fmt_local(instant: datetime, zone: str) -> str:
-    return instant.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M")
+    """'Sun 26 Oct 02:40', plus which one when that wall time happens twice that day (clocks falling back)."""
+    local = instant.astimezone(ZoneInfo(zone))
+    text = local.strftime("%a %d %b %H:%M")
+    twin = local.replace(fold=1 - local.fold)
+    if twin.utcoffset() != local.utcoffset():
+        offset = local.strftime("%z")
+        text += f" (the {'second' if local.fold else 'first'} {local:%H:%M} that day, UTC{offset[:3]}:{offset[3:]})"
+    return text
 
 
-def describe(info: ScheduleInfo, what: str) -> str:
+def describe(info: ScheduleInfo, what: str, now: datetime) -> str:
+    """A schedule as members read it; a pause or snooze that is already over by `now` is not mentioned."""
     rule = info.rule
     text = f"{what} {rule.describe()}."
     if not info.active:
         text += f" **Paused**: {info.pause_reason or 'until you resume it'}."
     else:
-        if info.paused_until:
+        if info.paused_until and info.paused_until > now:
             text += f" Paused until {fmt_local(info.paused_until, rule.zone)}."
         text += f" Next: {fmt_local(info.next_fire_at, rule.zone)}."
-    if info.snooze_at and info.active:
+    if info.snooze_at and info.snooze_at > now and info.active:
         text += f" Snoozed reminder at {fmt_local(info.snooze_at, rule.zone)}."
     return text
 
@@ -95,6 +103,14 @@ def review_note(added: bool, inv: Invocation, store: ScheduleStore) -> str:
     return " Added to your review cards (`/re-review`); `/re-review on` sends them by DM when due."
 
 
+def phrase_error(command_name: str, exc: PhraseError, usage: str, example: str, prefix: str) -> Reply:
+    """A schedule phrase that did not parse: what was wrong, then the corrected command (`prefix` + the phrase the
+    member probably meant) when there is a guess, else the usage."""
+    if exc.suggestion is not None:
+        return error_reply(command_name, str(exc), f"Try `{prefix} {exc.suggestion.phrase()}`.")
+    return error_reply(command_name, str(exc), f"Write it as `{usage}`, e.g. `{example}`.")
+
+
 def _ok(title: str, *texts: str) -> Reply:
     return Reply(command=COMMAND, title=title, sections=tuple(Section(text=t) for t in texts))
 
@@ -108,12 +124,13 @@ def control_buttons(info: ScheduleInfo) -> tuple[Button, ...]:
 
 
 def _show(inv: Invocation, store: ScheduleStore) -> Reply:
+    assert inv.now is not None
     info = store.get_schedule(REMINDER, inv.platform, inv.user)
     if info is None:
         return _ok("Your reminder", "You have no study reminder. Set one with `/re-remind daily 09:00 Europe/Berlin`.")
     shown = _ok(
         "Your reminder",
-        describe(info, "I remind you by direct message"),
+        describe(info, "I remind you by direct message", inv.now),
         "Change it with `/re-remind weekdays 08:30`, stop it with `/re-remind off`.",
     )
     return replace(shown, buttons=control_buttons(info))
@@ -124,10 +141,10 @@ def _set(inv: Invocation, store: ScheduleStore, words: list[str]) -> Reply:
     try:
         when = parse_when(words)
     except PhraseError as exc:
-        return error_reply(COMMAND, str(exc), f"Write it as `{USAGE}`, e.g. `/re-remind weekdays 08:30 Europe/Paris`.")
+        return phrase_error(COMMAND, exc, USAGE, "/re-remind weekdays 08:30 Europe/Paris", "/re-remind")
     zone = when.zone or known_zone(inv, store)
     if zone is None:
-        return ask_for_zone(COMMAND, "/re-remind " + " ".join(quote(w, 40) for w in words))
+        return ask_for_zone(COMMAND, "/re-remind " + when.phrase())
     store.set_member_zone(inv.platform, inv.user, zone, now=inv.now)
     rule = Rule(when.hour, when.minute, zone, when.days)
     info = store.put_schedule(
@@ -135,7 +152,7 @@ def _set(inv: Invocation, store: ScheduleStore, words: list[str]) -> Reply:
     )
     return _ok(
         "Reminder set",
-        describe(info, "I'll send you a study step by direct message"),
+        describe(info, "I'll send you a study step by direct message", inv.now),
         "Each reminder has a **Done** button that counts towards `/re-progress`.",
     )
 
@@ -155,7 +172,7 @@ def _pause(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
     info = store.pause_schedule(REMINDER, inv.platform, inv.user, now=inv.now, until=until, reason="paused by you")
     if info is None:
         return error_reply(COMMAND, "You have no reminder to pause.", "Set one with `/re-remind daily 09:00`.")
-    return _ok("Reminder paused", describe(info, "Your reminder:"), "`/re-remind resume` brings it back now.")
+    return _ok("Reminder paused", describe(info, "Your reminder:", inv.now), "`/re-remind resume` brings it back now.")
 
 
 def _snooze(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
@@ -175,19 +192,24 @@ def _snooze(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
 
 def _zone(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
     assert inv.now is not None
-    zone = parse_zone(rest)
-    if zone is None:
+    if not rest:
         return error_reply(
             COMMAND,
-            f"I don't know the time zone “{quote(rest)}”.",
-            "Use an IANA name such as `Europe/Berlin`, `America/New_York` or `Asia/Kolkata`.",
+            "Which time zone? Give its IANA name.",
+            "Write it as `/re-remind zone ZONE`, e.g. `/re-remind zone Europe/Berlin` or `America/New_York`.",
         )
+    zone = parse_zone(rest)
+    if zone is None:
+        message, zones = zone_problem(rest)
+        if zones:
+            return error_reply(COMMAND, message, f"Try `/re-remind zone {zones[0]}`.")
+        return error_reply(COMMAND, message, "Other IANA names: `America/New_York`, `Asia/Kolkata`, `UTC`.")
     store.set_member_zone(inv.platform, inv.user, zone, now=inv.now)
     info = store.get_schedule(REMINDER, inv.platform, inv.user)
     if info is not None:
         rule = Rule(info.rule.hour, info.rule.minute, zone, info.rule.days)
         info = store.put_schedule(REMINDER, inv.platform, inv.user, rule, now=inv.now, created_by=inv.user)
-        return _ok("Time zone saved", f"Your zone is now {zone}.", describe(info, "Your reminder:"))
+        return _ok("Time zone saved", f"Your zone is now {zone}.", describe(info, "Your reminder:", inv.now))
     return _ok("Time zone saved", f"Your zone is now {zone}.")
 
 
@@ -218,7 +240,7 @@ def remind(inv: Invocation, services: Services) -> Reply:
         info = store.resume_schedule(REMINDER, inv.platform, inv.user, now=inv.now)
         if info is None:
             return error_reply(COMMAND, "You have no reminder to resume.", "Set one with `/re-remind daily 09:00`.")
-        return _ok("Reminder resumed", describe(info, "I remind you"))
+        return _ok("Reminder resumed", describe(info, "I remind you", inv.now))
     if word == "snooze":
         return _snooze(inv, store, rest)
     if word in ("zone", "tz", "timezone"):

@@ -10,7 +10,8 @@ from content.schema import Paper
 from handlers import rotation
 from handlers.papers import paper_reply
 from handlers.registry import command, error_reply
-from handlers.reminders import ask_for_zone, describe, known_zone, no_store, store_of, too_long
+from handlers.reminders import ask_for_zone, describe, known_zone, no_store, phrase_error, store_of, too_long
+from handlers.safe_text import quote
 from handlers.schedule import PhraseError, Rule, parse_when
 from handlers.services import Services
 from handlers.store_api import CHANNEL_POST
@@ -67,7 +68,7 @@ def subscribe(inv: Invocation, services: Services) -> Reply:
         return Reply(
             command=COMMAND,
             title="This channel's subscription",
-            sections=(Section(text=describe(info, "The paper of the day is posted here")),),
+            sections=(Section(text=describe(info, "The paper of the day is posted here", inv.now)),),
         )
     if not inv.can_manage_channel:
         return _not_allowed(COMMAND)
@@ -77,10 +78,10 @@ def subscribe(inv: Invocation, services: Services) -> Reply:
     try:
         when = parse_when(words)
     except PhraseError as exc:
-        return error_reply(COMMAND, str(exc), f"Write it as `{USAGE}`, e.g. `/re-subscribe papers 09:00 UTC weekdays`.")
+        return phrase_error(COMMAND, exc, USAGE, "/re-subscribe papers weekdays 09:00 UTC", "/re-subscribe papers")
     zone = when.zone or known_zone(inv, store)
     if zone is None:
-        return ask_for_zone(COMMAND, "/re-subscribe papers " + text.split()[-1])
+        return ask_for_zone(COMMAND, "/re-subscribe papers " + when.phrase())
     rule = Rule(when.hour, when.minute, zone, when.days)
     info = store.put_schedule(
         CHANNEL_POST, inv.platform, inv.channel, rule, now=inv.now, created_by=inv.user, workspace=inv.workspace
@@ -90,17 +91,25 @@ def subscribe(inv: Invocation, services: Services) -> Reply:
         title="Subscribed",
         ephemeral=False,
         sections=(
-            Section(text=describe(info, "This channel gets the paper of the day")),
+            Section(text=describe(info, "This channel gets the paper of the day", inv.now)),
             Section(text="No paper repeats here until every paper has been posted. `/re-unsubscribe` stops it."),
         ),
     )
 
 
-@command(UNSUBSCRIBE, summary="Stop this channel's paper of the day.", usage="/re-unsubscribe", admin=True)
+@command(UNSUBSCRIBE, summary="Stop this channel's paper of the day.", usage="/re-unsubscribe [papers]", admin=True)
 def unsubscribe(inv: Invocation, services: Services) -> Reply:
     store = store_of(services)
     if store is None:
         return no_store(UNSUBSCRIBE)
+    words = inv.text.lower().split()
+    if words and words not in (["papers"], ["all"]):
+        # Deleting is not undone by a second try: words it does not understand stop it rather than being ignored.
+        return error_reply(
+            UNSUBSCRIBE,
+            f"I don't understand “{quote(inv.text.strip(), 40)}” here, so nothing was changed.",
+            "Write `/re-unsubscribe` (or `/re-unsubscribe papers`) to stop this channel's paper of the day.",
+        )
     if not inv.can_manage_channel:
         return _not_allowed(UNSUBSCRIBE)
     gone = store.delete_schedule(CHANNEL_POST, inv.platform, inv.channel)

@@ -11,7 +11,7 @@ from content.schema import AREAS
 CONTRACT_TOPICS = set(
     """role re-vs-rs re-vs-swe scientist-vs-engineer phd production reality education switch learning resources
     papers inside-moves interviews skills soft-skills salary market career-path best-practices challenges mlops
-    distributed team-questions ethics portfolio publications""".split()
+    distributed team-questions ethics portfolio publications job-search new-grad certifications""".split()
 )
 
 

@@ -40,7 +40,7 @@ def test_minimal_content_is_valid(content_dir: Path) -> None:
 def test_packaged_content_is_valid() -> None:
     content, problems = check_content(None)
     assert problems == []
-    assert len(content.faqs) == 27
+    assert len(content.faqs) == 30
 
 
 def test_bad_yaml_in_front_matter(content_dir: Path) -> None:
@@ -161,9 +161,11 @@ def test_missing_file(content_dir: Path) -> None:
 def test_track_references_are_checked(content_dir: Path) -> None:
     edit(content_dir / "tracks.yaml", "papers: [adam]", "papers: [adam, gpt9]")
     edit(content_dir / "tracks.yaml", "faq: [phd]", "faq: [phd, astrology]")
+    edit(content_dir / "tracks.yaml", "prompts: [stable-softmax]", "prompts: [stable-softmax, lora-linear]")
     found = problems_of(content_dir)
     assert ("tracks.yaml", 6, "unknown FAQ topic in track 'basics' 'astrology'") in found
     assert ("tracks.yaml", 7, "unknown paper in track 'basics' 'gpt9'") in found
+    assert ("tracks.yaml", 8, "unknown prompt in track 'basics' 'lora-linear'") in found
 
 
 def test_every_problem_is_reported_at_once(content_dir: Path) -> None:
@@ -221,3 +223,31 @@ def test_only_implementation_prompts_have_a_recall_item(content_dir: Path) -> No
     edit(content_dir / "prompts.yaml", "  kind: implement", "  kind: reflect")
     [(name, _line, message)] = problems_of(content_dir)
     assert name == "prompts.yaml" and "only implementation prompts have a recall item" in message
+
+
+def test_near_duplicate_prompts_are_rejected(content_dir: Path) -> None:
+    # The same task reworded, once as a daily prompt and once as a paper's prompt: a member would get it twice.
+    edit(
+        content_dir / "prompts.yaml",
+        "text: Write a numerically stable softmax.",
+        "text: Implement the Adam update rule in NumPy and check it against torch.optim.Adam on a quadratic.",
+    )
+    edit(
+        content_dir / "papers.yaml",
+        'prompts: ["Implement the update rule."]',
+        'prompts: ["Implement the Adam update in NumPy; check it matches torch.optim.Adam on a small quadratic."]',
+    )
+    [(name, line, message)] = problems_of(content_dir)
+    assert (name, line) == ("papers.yaml", 10)
+    assert message.startswith(
+        "paper 'adam' prompt 1 sets nearly the same task as prompt 'stable-softmax' (prompts.yaml:1"
+    )
+
+
+def test_prompts_on_one_topic_that_set_different_tasks_pass(content_dir: Path) -> None:
+    edit(
+        content_dir / "prompts.yaml",
+        "text: Write a numerically stable softmax.",
+        "text: Read Section 2 of the Adam paper and explain what bias correction fixes in the first steps.",
+    )
+    assert problems_of(content_dir) == []

@@ -15,6 +15,7 @@ from bot.markup import render
 from bot.ops.observed import dispatch, run_action
 from bot.schedule.delivery import Sent
 from handlers import Invocation, Reply, Services
+from handlers.safe_text import valid_text
 
 WIDTH = 88
 DEFAULT_USER = "U-console"
@@ -99,6 +100,15 @@ class ConsoleSender:
         return Sent(message_id=nonce)
 
 
+def member_input(stream: TextIO) -> TextIO:
+    """Standard input made safe to read whatever bytes arrive: bytes that are not UTF-8 are kept as surrogates (then
+    shown as U+FFFD by `valid_text`) instead of ending the session with a UnicodeDecodeError."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+    return stream
+
+
 @dataclass
 class ConsoleSession:
     """State of one console or `ask -` session: who is acting, in which channel."""
@@ -138,7 +148,7 @@ class ConsoleSession:
 
     def handle_line(self, line: str) -> str | None:
         """The output for one input line (None when the line prints nothing)."""
-        line = line.strip()
+        line = valid_text(line).strip()
         if not line or line.startswith("#"):
             return None
         if line.startswith(":"):
