@@ -25,7 +25,7 @@ from handlers.types import Button, Invocation, Reply, Section
 
 COMMAND = "re-review"
 USAGE = "/re-review [list · on [ZONE] · off · quiet HH:MM-HH:MM · forget ID]"
-EXAMPLES = ("/re-review", "/re-review list", "/re-review quiet 23:00-07:30", "/re-review forget transformer")
+EXAMPLES = ("/re-review", "/re-review list", "/re-review quiet 23:00-07:30", "/re-review on Europe/Berlin")
 MAX_CARDS = 20  # cards shown at once: a Slack message holds 50 blocks, two per card
 MAX_LISTED = 60
 LABELS = {"again": "Again", "hard": "Hard", "good": "Good", "easy": "Easy"}
