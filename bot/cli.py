@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,7 +27,7 @@ log = logging.getLogger("re-bot")
 
 def load_services(settings: Settings, store: Any = None) -> Services:
     try:
-        content = load_content(settings.content_dir)
+        content = load_content(settings.content_dir, settings.content_extra)
     except ContentError as exc:
         raise StartupError("\n".join([*exc.problems, "re-bot: the content is invalid; fix the lines above."])) from None
     return Services.from_content(content, store=store.api if store is not None else None)
@@ -83,8 +83,9 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         return 1
     problems = []
     try:
-        content = load_content(settings.content_dir)
-        content_line = f"ok: {len(content.faqs)} FAQ topics, {len(content.papers)} papers ({content.directory})"
+        content = load_content(settings.content_dir, settings.content_extra)
+        where = " + ".join((content.directory, *content.extra))
+        content_line = f"ok: {len(content.faqs)} FAQ topics, {len(content.papers)} papers ({where})"
     except ContentError as exc:
         problems.append(
             f"RE_BOT_CONTENT_DIR: the content has {len(exc.problems)} problem(s); run `re-bot content check "
@@ -109,16 +110,78 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_content_check(args: argparse.Namespace) -> int:
-    content, problems = check_content(args.dir)
+    extra = args.extra if args.extra is not None else os.environ.get("RE_BOT_CONTENT_EXTRA") or None
+    content, problems = check_content(args.dir, extra)
     for line in problems:
         print(line)
     if problems:
         print(f"{len(problems)} problem(s) found.", file=sys.stderr)
         return 1
+    where = " + ".join((content.directory, *content.extra))
     print(
         f"content ok: {len(content.faqs)} FAQ topics, {len(content.papers)} papers, "
-        f"{len(content.prompts)} prompts, {len(content.tracks)} tracks ({content.directory})"
+        f"{len(content.prompts)} prompts, {len(content.tracks)} tracks ({where})"
     )
+    return 0
+
+
+def cmd_content_new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from content.stubs import write_stub
+
+    folder = Path(args.dir or os.environ.get("RE_BOT_CONTENT_EXTRA") or ".")
+    try:
+        path = write_stub(args.kind, args.id, folder)
+    except ValueError as exc:
+        raise StartupError(f"re-bot content new: {exc}") from None
+    print(f"wrote {path}: fill in each field (the comments say what goes where), then `re-bot content check`.")
+    return 0
+
+
+def _parse_since(text: str) -> timedelta:
+    import re
+
+    m = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", text.lower())
+    if not m or int(m[1]) == 0:
+        raise StartupError(f"re-bot report: --since takes a period like 30d, 12h or 2w, not “{text}”")
+    return int(m[1]) * {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}[m[2]]
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from handlers.report import build_report, suggest_yaml, summary_markdown
+
+    since = datetime.now(UTC) - _parse_since(args.since)
+    settings = _settings()
+    store = open_store(settings)
+    report = build_report(
+        store.api.logged_questions(since=since, workspace=args.workspace), since=since, workspace=args.workspace
+    )
+    suggestions = None
+    if args.suggest:
+        try:
+            known = set(load_content(settings.content_dir, settings.content_extra).faqs)
+        except ContentError:
+            known = set()  # the stubs are still right; only "add to topic X" needs to know the topics
+        suggestions = suggest_yaml(report, known)
+    if args.json:
+        extra = {"suggest": suggestions} if args.suggest else {}
+        print(json.dumps({**report.as_json(), **extra}, ensure_ascii=False))
+        return 0
+    if suggestions is not None:
+        sys.stdout.write(suggestions)
+        return 0
+    from bot.markup import render
+
+    headline, topics, questions = summary_markdown(report)
+    scope = f"workspace {args.workspace}" if args.workspace else "all workspaces"
+    print(f"re-bot report ({scope}): {headline}")
+    print("\nTopics (asked, helpful, not helpful):" if topics else "\nNo topic answered yet.")
+    for line in topics:
+        print("  " + render(line, "plain"))
+    print("\nUnanswered or “not what I asked”, most frequent first:" if questions else "\nNo unanswered questions.")
+    for line in questions:
+        print("  " + render(line, "plain"))
     return 0
 
 
@@ -141,8 +204,19 @@ def _session(args: argparse.Namespace | None = None, as_json: bool = False) -> C
     )
 
 
-def run_console(session: ConsoleSession) -> int:
-    """Read commands from standard input; while waiting, a tick every minute prints what falls due."""
+def _reloader(settings: Settings, services: Services, listeners: Sequence = ()):
+    from bot.ops.reload import ContentReloader
+
+    return ContentReloader(services, settings.content_dir, settings.content_extra, watch=settings.content_watch,
+                           listeners=listeners)  # fmt: skip
+
+
+def run_console(session: ConsoleSession, settings: Settings | None = None) -> int:
+    """Read commands from standard input; while waiting, a tick every minute prints what falls due. With `settings`
+    (`re-bot run` without credentials), SIGHUP and RE_BOT_CONTENT_WATCH reload the content as in server mode."""
+    import signal
+    import threading
+
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from bot.schedule.ticker import every_minute
@@ -151,6 +225,13 @@ def run_console(session: ConsoleSession) -> int:
     if interactive:
         print("re-bot console. Type /re-help for commands, Ctrl-D to quit.")
     scheduler = BackgroundScheduler(timezone="UTC")
+    if settings is not None:
+        ticker = session.ticker
+        reloader = _reloader(settings, session.services, [ticker.use_content] if ticker is not None else [])
+        # The reload runs beside the input loop (a signal handler must return quickly).
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reloader.reload_now, daemon=True).start())
+        if settings.content_watch:
+            scheduler.add_job(reloader.check_files, "interval", seconds=reloader.interval, id="content-watch")
 
     def tick() -> None:
         try:
@@ -261,7 +342,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _settings("console")  # the console's quieter log level: standard output and error are the member's screen
         print(f"re-bot: no platform credentials set; running the console platform. {PLATFORM_VARIABLES}",
               file=sys.stderr)  # fmt: skip
-        return run_console(_session())
+        return run_console(_session(), settings)
     from bot.runtime import build_platforms, build_web_app, serve
     from bot.schedule.ticker import SchedulerComponent
 
@@ -272,7 +353,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         app = build_web_app()
         platforms = build_platforms(settings, services, app)
         scheduler = SchedulerComponent(settings, store, services.content, {p.name: p.sender for p in platforms})
-        return await serve(settings, services, app=app, platforms=platforms, components=[scheduler],
+        reloader = _reloader(settings, services, [scheduler.ticker.use_content])
+        return await serve(settings, services, app=app, platforms=platforms, components=[reloader, scheduler],
                            readiness_checks={"database": store.ping})  # fmt: skip
 
     return asyncio.run(main())
@@ -338,9 +420,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("content", help="content tools")
     content_sub = p.add_subparsers(dest="content_command", required=True, metavar="SUBCOMMAND")
-    c = content_sub.add_parser("check", help="validate a content folder (default: the packaged one)")
+    c = content_sub.add_parser(
+        "check", help="validate a content folder (default: the packaged one) with RE_BOT_CONTENT_EXTRA merged over it"
+    )
     c.add_argument("dir", nargs="?", default=None, metavar="DIR")
+    c.add_argument("--extra", default=None, metavar="DIR", help="community folder (default RE_BOT_CONTENT_EXTRA)")
     c.set_defaults(func=cmd_content_check)
+    c = content_sub.add_parser("new", help="write a stub FAQ topic, paper or prompt, every field explained")
+    c.add_argument("kind", choices=("faq", "paper", "prompt"))
+    c.add_argument("id", metavar="ID", help="lowercase letters, digits and dashes")
+    c.add_argument("--dir", default=None, help="content folder to write into (default RE_BOT_CONTENT_EXTRA, else .)")
+    c.set_defaults(func=cmd_content_new)
+
+    p = sub.add_parser("report", help="what members asked: answered, helpful, and the questions nothing answered")
+    p.add_argument("--since", default="30d", help="period to cover, e.g. 30d, 12h, 2w (default 30d)")
+    p.add_argument("--workspace", default=None, metavar="ID", help="only this Slack team / Discord server")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--suggest", action="store_true", help="ready-to-paste YAML: phrasings for topics, new topic stubs")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("discord", help="Discord set-up: register slash commands, print the invite link")
     discord_sub = p.add_subparsers(dest="discord_command", required=True, metavar="SUBCOMMAND")

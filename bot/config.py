@@ -70,6 +70,12 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///re-bot.db", validation_alias="RE_BOT_DATABASE_URL")
     content_dir: str | None = Field(None, validation_alias="RE_BOT_CONTENT_DIR")
+    # A community's own topics, papers, prompts and tracks, merged over the content (new ids add, same ids replace).
+    content_extra: str | None = Field(None, validation_alias="RE_BOT_CONTENT_EXTRA")
+    # `re-bot run` reloads the content when a file under the content folders changes (SIGHUP always reloads).
+    content_watch: bool = Field(False, validation_alias="RE_BOT_CONTENT_WATCH")
+    # Days the redacted text of /re-faq questions is kept for `re-bot report`; 0 stores no text, only counts.
+    query_retention_days: int = Field(90, ge=0, le=3650, validation_alias="RE_BOT_QUERY_RETENTION_DAYS")
     http_host: str = Field("0.0.0.0", validation_alias="RE_BOT_HTTP_HOST")
     http_port: int = Field(3000, validation_alias="RE_BOT_HTTP_PORT")  # 0: any free port (logged)
 
@@ -154,7 +160,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL with a host")
         return v
 
-    @field_validator("content_dir")
+    @field_validator("content_dir", "content_extra")
     @classmethod
     def _content_dir(cls, v: str | None) -> str | None:
         if v is not None and not Path(v).is_dir():
@@ -235,6 +241,12 @@ class Settings(BaseSettings):
         return [
             ("RE_BOT_DATABASE_URL", redact_url(self.database_url)),
             ("RE_BOT_CONTENT_DIR", plain(self.content_dir, "not set (the packaged content)")),
+            ("RE_BOT_CONTENT_EXTRA", plain(self.content_extra, "not set (no community content)")),
+            ("RE_BOT_CONTENT_WATCH", str(self.content_watch).lower()),
+            (
+                "RE_BOT_QUERY_RETENTION_DAYS",
+                f"{self.query_retention_days}" + (" (no text kept)" if self.query_retention_days == 0 else ""),
+            ),
             ("RE_BOT_HTTP_HOST", self.http_host),
             ("RE_BOT_HTTP_PORT", str(self.http_port)),
             ("RE_BOT_LOG_FORMAT", self.log_format),

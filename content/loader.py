@@ -249,31 +249,62 @@ def _ref_lines(raw: LineDict, key: str, values: Iterable[str]) -> list[tuple[str
     return [(v, lines[i] if i < len(lines) else base) for i, v in enumerate(values)]
 
 
-def _collect(root: Path, problems: _Problems) -> Content:
-    faq_dir = root / "faq"
+def _merge_by_id(layers: list[list[tuple[M, LineDict, Path]]]) -> list[tuple[M, LineDict, Path]]:
+    """Items of every layer by id: a later layer's item replaces an earlier one in place, a new id is appended."""
+    merged: dict[str, tuple[M, LineDict, Path]] = {}
+    for layer in layers:
+        for item in layer:
+            merged[item[0].id] = item  # type: ignore[attr-defined]
+    return list(merged.values())
+
+
+def _faq_files(roots: list[Path], problems: _Problems) -> dict[str, Path]:
+    """Every topic file by id (its file name); a later folder's file replaces an earlier one's."""
+    files: dict[str, Path] = {}
+    for index, root in enumerate(roots):
+        faq_dir = root / "faq"
+        if not faq_dir.is_dir():
+            if index == 0:  # the base content needs topics; a community folder may add only papers
+                problems.add(faq_dir, 1, "missing folder: put one <id>.md file per FAQ topic here")
+            continue
+        files.update((path.stem, path) for path in sorted(faq_dir.glob("*.md")))
+    return files
+
+
+def _collect(roots: list[Path], problems: _Problems) -> Content:
+    """Load the base folder (`roots[0]`) with every community folder after it merged over it, in order."""
+    files = _faq_files(roots, problems)
     faqs: list[tuple[FaqEntry, LineDict]] = []
-    if not faq_dir.is_dir():
-        problems.add(faq_dir, 1, "missing folder: put one <id>.md file per FAQ topic here")
-    else:
-        for path in sorted(faq_dir.glob("*.md")):
-            loaded = _load_faq(path, problems)
-            if loaded:
-                faqs.append(loaded)
+    for path in files.values():
+        loaded = _load_faq(path, problems)
+        if loaded:
+            faqs.append(loaded)
 
-    def required(name: str) -> Path | None:
-        path = root / name
-        if not path.is_file():
-            problems.add(path, 1, f"missing file {name}")
-            return None
-        return path
+    def layers(name: str, model: type[M], what: str, required: bool):
+        """Each folder's items of one list file (checked for duplicate ids within that file), and all ids."""
+        found: list[list[tuple[M, LineDict, Path]]] = []
+        ids: set[str] | None = set()
+        for index, root in enumerate(roots):
+            path = root / name
+            if not path.is_file():
+                if required and index == 0:
+                    problems.add(path, 1, f"missing file {name}")
+                    ids = None
+                continue
+            rows, file_ids = _load_list(path, model, what, problems)
+            _check_unique(((item.id, path, raw.line) for item, raw in rows), problems, f"{what} id")  # type: ignore[attr-defined]
+            found.append([(item, raw, path) for item, raw in rows])
+            ids = None if ids is None or file_ids is None else ids | file_ids
+        return _merge_by_id(found), ids
 
-    papers_path, prompts_path = required("papers.yaml"), required("prompts.yaml")
-    papers, paper_ids = _load_list(papers_path, Paper, "paper", problems)
-    prompts, prompt_ids = _load_list(prompts_path, Prompt, "prompt", problems)
-    tracks_path = root / "tracks.yaml"
-    tracks, _ = _load_list(tracks_path if tracks_path.is_file() else None, Track, "track", problems)
-    synonyms_path = root / "synonyms.yaml"
-    synonyms = _load_synonyms(synonyms_path, problems) if synonyms_path.is_file() else {}
+    papers, paper_ids = layers("papers.yaml", Paper, "paper", True)
+    prompts, prompt_ids = layers("prompts.yaml", Prompt, "prompt", True)
+    tracks, _ = layers("tracks.yaml", Track, "track", False)
+    synonyms: dict[str, tuple[str, ...]] = {}
+    for root in roots:  # a community's synonyms extend the words a key means
+        if (root / "synonyms.yaml").is_file():
+            for key, words in _load_synonyms(root / "synonyms.yaml", problems).items():
+                synonyms[key] = tuple(dict.fromkeys((*synonyms.get(key, ()), *words)))
 
     # Ids and aliases share one namespace: `/re-faq WORD` must mean exactly one topic.
     names: list[tuple[str, Path, int]] = []
@@ -282,26 +313,21 @@ def _collect(root: Path, problems: _Problems) -> Content:
         names += [(a, Path(entry.path), line) for a, line in _ref_lines(raw, "aliases", entry.aliases)]
     _check_unique(names, problems, "FAQ id or alias")
     # Every topic file counts as known, valid or not: a broken file is reported once, not at each reference.
-    faq_ids = {path.stem for path in faq_dir.glob("*.md")} if faq_dir.is_dir() else set()
+    faq_ids = set(files)
     for entry, raw in faqs:
         refs = _ref_lines(raw, "see_also", entry.see_also)
         _check_refs(((r, Path(entry.path), n) for r, n in refs), faq_ids, problems, "see_also topic")
         if entry.id in entry.see_also:
             problems.add(Path(entry.path), raw.key_lines.get("see_also", 2), "see_also lists the topic itself")
 
-    for what, path, rows in (("paper id", papers_path, papers), ("prompt id", prompts_path, prompts),
-                             ("track id", tracks_path, tracks)):  # fmt: skip
-        _check_unique(((item.id, path, raw.line) for item, raw in rows), problems, what)  # type: ignore[union-attr]
-
-    tasks = [(f"prompt '{p.id}'", p.text, prompts_path, raw.line) for p, raw in prompts]
-    for paper, raw in papers:
+    # Over the merged set: a community prompt that repeats a packaged one is as much a duplicate as two packaged ones.
+    tasks = [(f"prompt '{p.id}'", p.text, path, raw.line) for p, raw, path in prompts]
+    for paper, raw, path in papers:
         lines = _ref_lines(raw, "prompts", paper.prompts)
-        tasks += [
-            (f"paper '{paper.id}' prompt {n}", text, papers_path, line) for n, (text, line) in enumerate(lines, 1)
-        ]
+        tasks += [(f"paper '{paper.id}' prompt {n}", text, path, line) for n, (text, line) in enumerate(lines, 1)]
     _check_near_duplicate_prompts(tasks, problems)  # type: ignore[arg-type]
 
-    for track, raw in tracks:
+    for track, raw, tracks_path in tracks:
         steps_node = raw.get("steps")
         for index, step in enumerate(track.steps):
             step_raw = steps_node[index] if isinstance(steps_node, LineList) else raw
@@ -316,22 +342,30 @@ def _collect(root: Path, problems: _Problems) -> Content:
 
     return Content(
         faqs={entry.id: entry for entry, _ in faqs},
-        papers=tuple(p for p, _ in papers),
-        prompts=tuple(p for p, _ in prompts),
-        tracks=tuple(t for t, _ in tracks),
+        papers=tuple(p for p, _, _ in papers),
+        prompts=tuple(p for p, _, _ in prompts),
+        tracks=tuple(t for t, _, _ in tracks),
         synonyms=synonyms,
-        directory=str(root),
+        directory=str(roots[0]),
+        extra=tuple(str(r) for r in roots[1:]),
     )
 
 
-def check_content(directory: str | os.PathLike[str] | None = None) -> tuple[Content, list[str]]:
-    """Load a content folder, returning what loaded and every problem found (an empty list when valid)."""
+Folder = str | os.PathLike[str]
+
+
+def check_content(directory: Folder | None = None, extra: Folder | None = None) -> tuple[Content, list[str]]:
+    """Load a content folder, with the community folder `extra` merged over it (RE_BOT_CONTENT_EXTRA), returning what
+    loaded and every problem found (an empty list when valid), each naming the file it is in, in whichever folder."""
     root = Path(directory) if directory else packaged_content_dir()
     problems = _Problems(root.resolve())
-    if not root.is_dir():
-        problems.add(root, 1, "content folder not found")
+    roots = [root, *([Path(extra)] if extra else [])]
+    missing = [r for r in roots if not r.is_dir()]
+    for folder in missing:
+        problems.add(folder, 1, "content folder not found")
+    if missing:
         return Content(faqs={}, papers=(), prompts=()), problems.lines
-    content = _collect(root.resolve(), problems)
+    content = _collect([r.resolve() for r in roots], problems)
     if not problems.lines:
         if not content.faqs:
             problems.add(root / "faq", 1, "no FAQ topics found")
@@ -342,9 +376,9 @@ def check_content(directory: str | os.PathLike[str] | None = None) -> tuple[Cont
     return content, problems.lines
 
 
-def load_content(directory: str | os.PathLike[str] | None = None) -> Content:
-    """Load a valid content folder or raise ContentError listing every problem."""
-    content, problems = check_content(directory)
+def load_content(directory: Folder | None = None, extra: Folder | None = None) -> Content:
+    """Load a valid content folder (with `extra` merged over it) or raise ContentError listing every problem."""
+    content, problems = check_content(directory, extra)
     if problems:
         raise ContentError(problems)
     return content

@@ -157,6 +157,7 @@ class Content:
     tracks: tuple[Track, ...] = ()
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     directory: str = ""
+    extra: tuple[str, ...] = ()  # community folders merged over `directory` (RE_BOT_CONTENT_EXTRA)
 
     def paper(self, paper_id: str) -> Paper | None:
         return next((p for p in self.papers if p.id == paper_id), None)

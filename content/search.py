@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 
 import snowballstemmer
 from rapidfuzz import process
@@ -67,9 +67,16 @@ class Match:
         return () if self.confident else tuple(t for t, s in self.ranked[1:3] if s > 0)
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _stemmer() -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("english")
+    """One stemmer per thread: a Snowball stemmer keeps the word it works on in itself, so two threads sharing one
+    (a content reload building a matcher while commands are answered) corrupt each other's words."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 def words(text: str) -> list[str]:

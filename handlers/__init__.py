@@ -1,6 +1,7 @@
 """Platform-neutral handlers: an `Invocation` in, a `Reply` out. Importing this package registers every command."""
 
 from handlers import (  # noqa: F401  (registration)
+    admin,
     faq,
     help,
     papers,

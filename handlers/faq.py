@@ -2,25 +2,83 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from collections import defaultdict
 from dataclasses import replace
 
 from content.schema import GROUP_ORDER, FaqEntry
+from content.search import Match
+from handlers.redact import redact
 from handlers.registry import action, command
 from handlers.safe_text import quote, shorten
 from handlers.services import Services
+from handlers.store_api import AskedQuestion, QueryLog
 from handlers.types import Button, Invocation, Reply, Section, paragraphs
+
+log = logging.getLogger(__name__)
 
 COMMAND = "re-faq"
 BUTTON_LABEL = 60  # fits Slack (75) and Discord (80) button labels with room to spare
+HELPFUL, MISS = "faq.helpful", "faq.miss"
+# A feedback button's value is "<topic>" or "<topic>:<ref>", ref being the questions log's handle for the question.
+REF_SEPARATOR = ":"
 
 
-def topic_button(entry: FaqEntry) -> Button:
-    """A button that shows a topic's answer, labelled with its title."""
-    return Button(shorten(entry.title, BUTTON_LABEL), "faq.show", entry.id)
+def query_log(services: Services) -> QueryLog | None:
+    """The store's questions log, when there is a store that keeps one."""
+    store = services.store
+    return store if store is not None and hasattr(store, "record_question") else None
 
 
-def answer(entry: FaqEntry, services: Services) -> Reply:
+def _record(inv: Invocation, services: Services, query: str, topic: str | None, match: Match | None) -> str | None:
+    """Log the question (redacted, no member id); the ref its feedback buttons carry, or None without a log.
+
+    A failing log never costs the member their answer. Only the error's type is logged: a database error's text
+    can carry the statement's parameters, the question among them."""
+    questions = query_log(services)
+    if questions is None:
+        return None
+    ranked = tuple(t for t, s in match.ranked[:3] if s > 0) if match else ()
+    score = match.ranked[0][1] if match and match.ranked else None
+    asked = AskedQuestion(
+        platform=inv.platform,
+        workspace=inv.workspace,
+        text=redact(query),
+        topic=topic,
+        nearest=ranked or ((topic,) if topic else ()),
+        confidence=score if score is not None and math.isfinite(score) else None,
+    )
+    assert inv.now is not None
+    try:
+        return questions.record_question(asked, now=inv.now)
+    except Exception as exc:
+        log.error("could not log a /re-faq question (%s); answered anyway", type(exc).__name__)
+        return None
+
+
+def split_value(value: str) -> tuple[str, str | None]:
+    """A topic button's value as (topic, ref or None)."""
+    topic, _, ref = value.partition(REF_SEPARATOR)
+    return topic, ref or None
+
+
+def _value(topic: str, ref: str | None) -> str:
+    return f"{topic}{REF_SEPARATOR}{ref}" if ref else topic
+
+
+def feedback_buttons(topic: str, ref: str | None) -> tuple[Button, ...]:
+    """The two quiet buttons every answer carries."""
+    value = _value(topic, ref)
+    return (Button("Helpful", HELPFUL, value), Button("Not what I asked", MISS, value))
+
+
+def topic_button(entry: FaqEntry, ref: str | None = None) -> Button:
+    """A button that shows a topic's answer, labelled with its title (and tied to the question `ref`, if any)."""
+    return Button(shorten(entry.title, BUTTON_LABEL), "faq.show", _value(entry.id, ref))
+
+
+def answer(entry: FaqEntry, services: Services, ref: str | None = None) -> Reply:
     context = []
     if entry.see_also:
         titles = [f"`/re-faq {t}`" for t in entry.see_also if t in services.content.faqs]
@@ -32,7 +90,7 @@ def answer(entry: FaqEntry, services: Services) -> Reply:
         title=entry.title,
         sections=paragraphs(entry.body),
         context=tuple(context),
-        buttons=(Button("Share in channel", "faq.share", entry.id, "primary"),),
+        buttons=(Button("Share in channel", "faq.share", entry.id, "primary"), *feedback_buttons(entry.id, ref)),
         topic=entry.id,
     )
 
@@ -60,7 +118,7 @@ def topic_list(services: Services) -> Reply:
     )
 
 
-def _suggest(query: str, suggestions: tuple[str, ...], services: Services) -> Reply:
+def _suggest(query: str, suggestions: tuple[str, ...], services: Services, ref: str | None) -> Reply:
     faqs = services.content.faqs
     if not suggestions:
         return Reply(
@@ -79,7 +137,7 @@ def _suggest(query: str, suggestions: tuple[str, ...], services: Services) -> Re
                 items=tuple(f"`/re-faq {t}`: {faqs[t].title}" for t in suggestions),
             ),
         ),
-        buttons=tuple(topic_button(faqs[t]) for t in suggestions),
+        buttons=tuple(topic_button(faqs[t], ref) for t in suggestions),
         suggestions=suggestions,
     )
 
@@ -96,11 +154,12 @@ def faq(inv: Invocation, services: Services) -> Reply:
         return topic_list(services)
     entry = services.content.faq_by_alias(query)
     if entry is not None:
-        return answer(entry, services)
+        return answer(entry, services, _record(inv, services, query, entry.id, None))
     match = services.matcher.match(query)
+    ref = _record(inv, services, query, match.topic, match)
     if match.topic is None:
-        return _suggest(query, match.suggestions, services)
-    reply = answer(services.content.faqs[match.topic], services)
+        return _suggest(query, match.suggestions, services, ref)
+    reply = answer(services.content.faqs[match.topic], services, ref)
     if not match.alternatives:
         return reply
     faqs = services.content.faqs
@@ -108,14 +167,67 @@ def faq(inv: Invocation, services: Services) -> Reply:
     return replace(
         reply,
         context=(f"Not quite what you asked? Try {others}", *reply.context),
-        buttons=(*reply.buttons, *(topic_button(faqs[t]) for t in match.alternatives)),
+        buttons=(*reply.buttons, *(topic_button(faqs[t], ref) for t in match.alternatives)),
     )
 
 
 @action("faq.show")
 def show(inv: Invocation, value: str, services: Services) -> Reply:
-    entry = services.content.faqs.get(value)
-    return answer(entry, services) if entry else topic_list(services)
+    topic, ref = split_value(value)
+    entry = services.content.faqs.get(topic)
+    return answer(entry, services, ref) if entry else topic_list(services)
+
+
+def _vote(inv: Invocation, services: Services, topic: str, ref: str | None, helpful: bool) -> None:
+    questions = query_log(services)
+    if questions is None or ref is None:
+        return  # an answer reached without a question (the topic list): nothing to attach the vote to
+    assert inv.now is not None
+    try:
+        questions.record_vote(ref, topic, inv.platform, inv.user, helpful, now=inv.now)
+    except Exception as exc:
+        log.error("could not record FAQ feedback (%s)", type(exc).__name__)
+
+
+@action(HELPFUL)
+def helpful(inv: Invocation, value: str, services: Services) -> Reply:
+    """The answer stays as it was, with a quiet thank-you; pressing the other button later changes the vote."""
+    topic, ref = split_value(value)
+    entry = services.content.faqs.get(topic)
+    if entry is None:
+        return topic_list(services)
+    _vote(inv, services, topic, ref, True)
+    reply = answer(entry, services, ref)
+    return replace(reply, context=("Thanks, noted as helpful.", *reply.context))
+
+
+@action(MISS)
+def miss(inv: Invocation, value: str, services: Services) -> Reply:
+    """Records the miss and offers the next best topics for the same question; asks nothing more."""
+    topic, ref = split_value(value)
+    faqs = services.content.faqs
+    _vote(inv, services, topic, ref, False)
+    questions = query_log(services)
+    nearest = questions.question_nearest(ref) if questions is not None and ref else None
+    entry = faqs.get(topic)
+    candidates = [*(nearest or ()), *(entry.see_also if entry else ())]
+    others = tuple(dict.fromkeys(t for t in candidates if t != topic and t in faqs))[:3]
+    if not others:
+        return Reply(
+            command=COMMAND,
+            sections=(Section(text="Thanks, noted. Type `/re-faq` to see every topic, or ask in other words."),),
+        )
+    return Reply(
+        command=COMMAND,
+        sections=(
+            Section(
+                text="Thanks, noted. One of these may be closer:",
+                items=tuple(f"`/re-faq {t}`: {faqs[t].title}" for t in others),
+            ),
+        ),
+        buttons=tuple(topic_button(faqs[t], ref) for t in others),
+        suggestions=others,
+    )
 
 
 @action("faq.share")

@@ -66,7 +66,8 @@ def dispatch(inv: Invocation, services: Services) -> Reply:
         known = ", ".join(f"/{n}" for n in COMMANDS)
         return error_reply(inv.command, f"I don't know the command /{inv.command.lstrip('/')}.", f"Try {known}.")
     try:
-        return spec.handler(_with_now(inv, services), services)
+        pinned = services.pinned()  # a content reload meanwhile does not change what this command sees
+        return spec.handler(_with_now(inv, pinned), pinned)
     except Exception:
         log.exception("handler for /%s failed", spec.name)
         return _failure(spec.name)
@@ -78,7 +79,8 @@ def run_action(name: str, value: str, inv: Invocation, services: Services) -> Re
     if fn is None:
         return error_reply(inv.command, "That button no longer does anything. Try the command again.")
     try:
-        return fn(_with_now(inv, services), value, services)
+        pinned = services.pinned()
+        return fn(_with_now(inv, pinned), value, pinned)
     except Exception:
         log.exception("action %s failed", name)
         return _failure(inv.command)

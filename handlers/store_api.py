@@ -133,3 +133,44 @@ class ScheduleStore(Protocol):
     ) -> ReviewPrefs:
         """Change what is given; `enabled=True` also resumes a review schedule paused by a delivery failure."""
         ...
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """One `/re-faq` question as the questions log keeps it: the text already redacted, no member id."""
+
+    platform: str
+    workspace: str | None
+    text: str  # redacted (handlers.redact); the store drops it when RE_BOT_QUERY_RETENTION_DAYS is 0
+    topic: str | None  # the topic answered, None when only suggestions (or nothing) were offered
+    nearest: tuple[str, ...]  # the matcher's best topics, best first (the suggestions when there was no answer)
+    confidence: float | None  # the matcher's score for the best topic; None for an exact id or alias
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """A logged question for the report, with its votes as (topic, helpful) pairs, one per member and topic."""
+
+    text: str | None  # None once past retention, or when no text is kept
+    topic: str | None
+    nearest: tuple[str, ...]
+    confidence: float | None
+    votes: tuple[tuple[str, bool], ...]
+
+
+class QueryLog(Protocol):
+    """The questions log behind `re-bot report`. `ref` is the opaque handle the answer's feedback buttons carry."""
+
+    def record_question(self, question: AskedQuestion, *, now: datetime) -> str: ...
+
+    def record_vote(self, ref: str, topic: str, platform: str, user: str, helpful: bool, *, now: datetime) -> bool:
+        """Record (or change) this member's vote on `topic` for the question `ref`; False for an unknown ref."""
+        ...
+
+    def question_nearest(self, ref: str) -> tuple[str, ...] | None: ...
+
+    def logged_questions(self, *, since: datetime, workspace: str | None = None) -> list[LoggedQuestion]: ...
+
+    def purge_questions(self, *, now: datetime) -> int:
+        """Delete the questions older than the retention period; the number deleted."""
+        ...

@@ -25,6 +25,7 @@ class Invocation:
     platform: Platform = "console"
     tz: str | None = None  # IANA zone the platform knows for the member (Slack users.info), if any
     can_manage_channel: bool = False  # may the member change this channel's subscriptions?
+    workspace_admin: bool = False  # Slack workspace admin or owner / may manage the Discord server / the console
     workspace: str | None = None  # Slack team id / Discord guild id, when there is one
     now: datetime | None = None  # the instant the command is handled at; None means "ask the clock"
 

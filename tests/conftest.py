@@ -90,13 +90,11 @@ def pg_store(pg_url: str) -> Iterator[Store]:
 def _truncate(store: Store) -> None:
     from sqlalchemy import text
 
+    from bot.store.models import Base
+
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)  # every model's table, new ones too
     with store.engine.begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE progress, channel_papers, deliveries, schedules, members, review_cards, review_members"
-                " RESTART IDENTITY CASCADE"
-            )
-        )
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

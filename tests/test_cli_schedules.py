@@ -45,7 +45,7 @@ def test_db_upgrade_reports_the_revision(db, capsys):
     from bot.store.engine import head_revision
 
     assert main(["db", "upgrade"]) == 0
-    assert head_revision() in capsys.readouterr().out
+    assert f"-> {head_revision()}" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
     assert "up to date" in capsys.readouterr().out
 

@@ -33,7 +33,11 @@ def test_answer_has_title_body_context_and_share_button(services: Services) -> N
     assert reply.title == entry.title
     assert "".join(s.text for s in reply.sections).startswith(entry.body.split("\n")[0])
     assert any(line.startswith("See also:") for line in reply.context)
-    assert [(b.action, b.value) for b in reply.buttons] == [("faq.share", "phd")]
+    assert [(b.action, b.value) for b in reply.buttons] == [
+        ("faq.share", "phd"),
+        ("faq.helpful", "phd"),
+        ("faq.miss", "phd"),
+    ]
     assert reply.ephemeral and not reply.error
 
 

@@ -102,6 +102,14 @@ DUE_BACKLOG = Gauge(
     "Schedules due but not yet delivered after the last pass (should return to 0; growing means falling behind).",
     registry=REGISTRY,
 )
+CONTENT_RELOADS = Counter(
+    "re_bot_content_reloads",
+    "Content reloads (SIGHUP or a changed file): ok (swapped in), invalid (problems logged as PATH:LINE; the old "
+    "content keeps serving), failed (an unexpected error; the old content keeps serving).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+RELOAD_OUTCOMES = ("ok", "invalid", "failed")
 BUILD = Info("re_bot_build", "The running re-bot version.", registry=REGISTRY)
 
 try:
@@ -185,12 +193,18 @@ def observe_tick(seconds: float, *, delivered: int = 0, backlog: int | None = No
         DUE_BACKLOG.set(backlog)
 
 
+def observe_content_reload(outcome: str) -> None:
+    CONTENT_RELOADS.labels(outcome if outcome in RELOAD_OUTCOMES else "failed").inc()
+
+
 def set_due_backlog(count: int) -> None:
     DUE_BACKLOG.set(count)
 
 
 def preinit(platforms: Iterable[str]) -> None:
     """Create the zero-valued series for each connected platform, so dashboards and rate() see 0, not nothing."""
+    for outcome in RELOAD_OUTCOMES:
+        CONTENT_RELOADS.labels(outcome)
     for platform in map(_platform, platforms):
         for command in COMMANDS:
             COMMANDS_HANDLED.labels(platform, command, "ok")

@@ -144,6 +144,7 @@ class ConsoleSession:
             platform="console",
             tz=self.tz,
             can_manage_channel=True,
+            workspace_admin=True,
         )
 
     def handle_line(self, line: str) -> str | None:

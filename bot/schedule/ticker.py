@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,7 +54,7 @@ def open_store(settings: Settings, migrate: bool | None = None) -> Store:
         with engine.connect():
             pass
     sessions = session_factory(engine)
-    return Store(engine, sessions, SqlStore(sessions))
+    return Store(engine, sessions, SqlStore(sessions, query_retention_days=settings.query_retention_days))
 
 
 def budgets(settings: Settings) -> dict[str, RateBudget]:
@@ -91,6 +92,7 @@ class Ticker:
     budgets: Mapping[str, RateBudget] | None = None
     platforms: set[str] | None = None
     wall_clock: Callable[[], datetime] = utc_now
+    questions: Any = None  # the questions log (`handlers.store_api.QueryLog`): each tick deletes what is past retention
     _dispatcher: Dispatcher | None = None
 
     @classmethod
@@ -99,9 +101,24 @@ class Ticker:
     ) -> Ticker:
         catchup = timedelta(hours=settings.catchup_hours)
         policy = DispatchPolicy(lease=timedelta(seconds=settings.delivery_lease_seconds), catchup=catchup)
+        kwargs.setdefault("questions", store.api)
         return cls(
             store.sessions, content, senders, catchup=catchup, policy=policy, budgets=budgets(settings), **kwargs
         )
+
+    def use_content(self, content: Content) -> None:
+        """Reloaded content: the next claims and deliveries use it."""
+        self.content = content
+        if self._dispatcher is not None:
+            self._dispatcher.content = content
+
+    def purge_questions(self, now: datetime) -> None:
+        if self.questions is None:
+            return
+        try:
+            self.questions.purge_questions(now=now)
+        except Exception as exc:  # the type only: the statement's parameters could reach the log otherwise
+            log.error("deleting questions past retention failed (%s); the next tick tries again", type(exc).__name__)
 
     @property
     def dispatcher(self) -> Dispatcher:
@@ -117,6 +134,7 @@ class Ticker:
             claim_due, self.sessions, self.content, now, catchup=self.catchup, platforms=self.platforms
         )
         results = await self.dispatcher.run(now) if self.senders else []
+        await asyncio.to_thread(self.purge_questions, now)
         backlog = await asyncio.to_thread(pending_count, self.sessions)
         metrics.observe_tick(time.perf_counter() - started, delivered=stats.claimed, backlog=backlog)
         return TickReport(stats.claimed, stats.skipped, results)

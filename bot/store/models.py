@@ -190,3 +190,41 @@ class ReviewMember(Base):
     quiet_start: Mapped[int] = mapped_column(SmallInteger)  # minutes after local midnight
     quiet_end: Mapped[int] = mapped_column(SmallInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FaqQuery(Base):
+    """One `/re-faq` question for `re-bot report`: redacted text, the topic answered, the matcher's confidence.
+
+    No member id is stored here or anywhere it could be joined to: see `FaqVote` for how votes stay one per member.
+    """
+
+    __tablename__ = "faq_queries"
+    __table_args__ = (Index("ix_faq_queries_asked", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str | None] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    text: Mapped[str | None] = mapped_column(String(500))  # redacted; NULL when RE_BOT_QUERY_RETENTION_DAYS=0
+    topic: Mapped[str | None] = mapped_column(String(80))
+    nearest: Mapped[str] = mapped_column(String(300), default="")  # comma-separated topic ids, best first
+    confidence: Mapped[float | None] = mapped_column(Float)
+    token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the feedback buttons' token (see FaqVote)
+
+
+class FaqVote(Base):
+    """A member's "Helpful" / "Not what I asked" on one topic shown for one question; a second press updates it.
+
+    The key's `voter` is HMAC-SHA256(token, "platform:user"), where `token` is a random secret that exists only in
+    the answer's buttons (the database keeps its sha256 to reject forged presses). The same member pressing again
+    gives the same voter, so the vote is replaced, never counted twice; but the database alone cannot tell whose
+    vote it is, because testing a member id against `voter` needs the token it does not hold.
+    """
+
+    __tablename__ = "faq_votes"
+
+    query_id: Mapped[int] = mapped_column(ForeignKey("faq_queries.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(80), primary_key=True)
+    voter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    voted_at: Mapped[datetime] = mapped_column(UTCDateTime)

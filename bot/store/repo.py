@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Delivery, Member, ProgressItem, ReviewCard, ReviewMember, Schedule
+from bot.store.queries import QueryLogStore
 from handlers.review_clock import DEFAULT_QUIET, TICK, review_fire_time, review_rule
 from handlers.schedule import Rule, next_fire_time
 from handlers.store_api import (
@@ -111,9 +112,10 @@ def refresh_review(session: Session, platform: str, user: str, now: datetime, *,
     row.updated_at = now
 
 
-class SqlStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+class SqlStore(QueryLogStore):
+    def __init__(self, sessions: sessionmaker[Session], *, query_retention_days: int = 90) -> None:
         self.sessions = sessions
+        self.query_retention_days = query_retention_days
 
     def _find(self, session: Session, kind: str, platform: str, target: str) -> Schedule | None:
         query = select(Schedule).where(Schedule.kind == kind, Schedule.platform == platform, Schedule.target == target)

@@ -44,7 +44,11 @@ async def test_faq_answer_is_an_ephemeral_embed_with_share_button(client, fake_d
     assert data["flags"] & EPHEMERAL
     embed = data["embeds"][0]
     assert embed["title"] == shared_services().content.faqs["phd"].title
-    assert buttons_of(data) == [("Share in channel", "re:faq.share:phd")]
+    assert buttons_of(data) == [
+        ("Share in channel", "re:faq.share:phd"),
+        ("Helpful", "re:faq.helpful:phd"),
+        ("Not what I asked", "re:faq.miss:phd"),
+    ]
     assert_no_mentions(fake_discord)
 
 

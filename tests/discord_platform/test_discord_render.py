@@ -60,7 +60,7 @@ def test_longest_real_faq_is_one_message_with_its_whole_answer():
     assert embed.title == longest.title
     assert embed.description == "\n\n".join(r.body_blocks(reply))
     assert "Sources:" in (embed.footer.text or "")
-    assert [b.action for b in messages[0].buttons] == ["faq.share"]
+    assert [b.action for b in messages[0].buttons] == ["faq.share", "faq.helpful", "faq.miss"]
 
 
 def test_markdown_uses_discord_dialect():

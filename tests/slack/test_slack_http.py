@@ -317,7 +317,9 @@ async def test_sending_never_mutates_the_cached_blocks(slack: SlackServer):
     reply = dispatch(Invocation("re-faq", "phd"), slack.platform.bot.services)
     await slack.platform.sender.send("C1", reply, kind="channel-post", nonce="n")
     fresh = list(_blocks_cached.__wrapped__(reply, 50))
-    assert first["blocks"] == second["blocks"] == reply_blocks(reply) == fresh
+    assert reply_blocks(reply) == fresh
+    # Each answer's feedback buttons carry their own question ref; everything above them is the same.
+    assert first["blocks"][:-1] == second["blocks"][:-1] == fresh[:-1]
 
 
 async def test_commands_and_buttons_are_counted_in_metrics(slack: SlackServer):

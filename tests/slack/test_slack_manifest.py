@@ -11,7 +11,7 @@ from handlers import COMMANDS
 
 MANIFEST = Path(__file__).resolve().parents[2] / "slack-manifest.yaml"
 CONTRACT_COMMANDS = {"re-faq", "re-paper", "re-prompt", "re-remind", "re-subscribe", "re-unsubscribe", "re-progress",
-                     "re-help", "re-track", "re-review"}  # fmt: skip
+                     "re-help", "re-track", "re-admin", "re-review"}  # fmt: skip
 
 
 def _manifest() -> dict:

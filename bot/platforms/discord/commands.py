@@ -273,6 +273,29 @@ async def re_review(interaction: discord.Interaction, action: str | None = None,
     await run_command(interaction, "re-review", _words(action, value))
 
 
+@app_commands.describe(period="How far back, e.g. 7d, 30d or 12w (default 30d)")
+async def admin_report(interaction: discord.Interaction, period: str | None = None) -> None:
+    await run_command(interaction, "re-admin", _words("report", period))
+
+
+def _admin_group() -> app_commands.Group:
+    """`/re-admin report`: shown by default only to members who can manage the server; the handler checks too."""
+    group = app_commands.Group(
+        name="re-admin",
+        description=_description("re-admin"),
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+    report = app_commands.Command(
+        name="report",
+        description="What members asked the FAQ, what helped, what found nothing",
+        callback=admin_report,  # type: ignore[arg-type]
+        parent=group,
+    )
+    group.add_command(report)
+    return group
+
+
 # -- the tree ---------------------------------------------------------------------------------------------------------
 
 ADMIN_COMMANDS = frozenset({"re-subscribe", "re-unsubscribe"})
@@ -317,6 +340,8 @@ def _remind_group() -> app_commands.Group:
 def _build(name: str) -> app_commands.Command | app_commands.Group:
     if name == "re-remind":
         return _remind_group()
+    if name == "re-admin":
+        return _admin_group()
     callbacks = {
         "re-faq": re_faq,
         "re-paper": re_paper,
@@ -349,7 +374,7 @@ def _build(name: str) -> app_commands.Command | app_commands.Group:
 
 DISCORD_COMMANDS = (
     "re-faq", "re-paper", "re-prompt", "re-remind", "re-subscribe", "re-unsubscribe", "re-progress", "re-track",
-    "re-review", "re-help",
+    "re-review", "re-help", "re-admin",
 )  # fmt: skip
 
 

@@ -59,6 +59,7 @@ def invocation(interaction: discord.Interaction, command: str, text: str = "") -
         platform="discord",
         tz=None,
         can_manage_channel=in_guild and (perms.administrator or perms.manage_channels or perms.manage_guild),
+        workspace_admin=in_guild and (perms.administrator or perms.manage_guild),
         workspace=str(interaction.guild_id) if in_guild else None,
     )
 

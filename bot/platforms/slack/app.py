@@ -86,6 +86,7 @@ class SlackBot:
             platform="slack",
             tz=member.tz,
             can_manage_channel=can_manage,
+            workspace_admin=member.is_admin,
             workspace=team,
             now=self.clock(),
         )

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.markup import render
-from handlers.types import Button, Reply
+from handlers.types import Button, Reply, Section
 
 HEADER_MAX = 150  # header block: plain text
 SECTION_MAX = 3000  # section block: mrkdwn text
@@ -95,9 +95,19 @@ ROW_BLOCK_PREFIX = "re-row-"  # a section's own buttons (a review card's ratings
 
 
 def _body(reply: Reply) -> list[Block]:
+    try:
+        return list(_body_cached(reply.sections))
+    except TypeError:  # unhashable parts: render without the cache
+        return list(_body_cached.__wrapped__(reply.sections))
+
+
+@lru_cache(maxsize=512)
+def _body_cached(sections: tuple[Section, ...]) -> tuple[Block, ...]:
+    """The body's blocks, cached apart from the whole reply: an FAQ answer's buttons carry a per-question ref (so the
+    whole reply never repeats) while its body, the costly Markdown rendering, repeats a lot."""
     blocks: list[Block] = []
     index = 0  # action ids number every button of the message, sections' first
-    for row, section in enumerate(reply.sections):
+    for row, section in enumerate(sections):
         parts = [render(section.text, "slack")] if section.text else []
         parts += ["• " + render(item, "slack") for item in section.items]
         text = "\n".join(p for p in parts if p)
@@ -106,7 +116,7 @@ def _body(reply: Reply) -> list[Block]:
             elements = [_button(b, index + i) for i, b in enumerate(section.buttons[:ACTIONS_ELEMENTS_MAX])]
             blocks.append({"type": "actions", "block_id": f"{ROW_BLOCK_PREFIX}{row}", "elements": elements})
             index += len(section.buttons)
-    return blocks
+    return tuple(blocks)
 
 
 def _context(reply: Reply) -> list[Block]:
