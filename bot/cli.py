@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from bot.config import PLATFORM_VARIABLES, Settings, config_problems, secrets_in_environment
 from bot.errors import StartupError
 from bot.ops.logs import configure_logging
-from bot.platforms.console import ConsoleSession, member_input
+from bot.platforms.console import ConsoleSession, LineEditor, member_input
 from content import ContentError
 from content.loader import check_content, load_content
 from handlers import Services
@@ -221,9 +221,9 @@ def run_console(session: ConsoleSession, settings: Settings | None = None) -> in
 
     from bot.schedule.ticker import every_minute
 
-    interactive = sys.stdin.isatty()
-    if interactive:
-        print("re-bot console. Type /re-help for commands, Ctrl-D to quit.")
+    editor = LineEditor("re-bot> ", sys.stdout, LineEditor.default_history()) if sys.stdin.isatty() else None
+    if editor is not None:
+        print("re-bot console. Type /re-help for commands; Ctrl-C clears the line, Ctrl-D quits.")
     scheduler = BackgroundScheduler(timezone="UTC")
     if settings is not None:
         ticker = session.ticker
@@ -236,16 +236,24 @@ def run_console(session: ConsoleSession, settings: Settings | None = None) -> in
     def tick() -> None:
         try:
             if due := session.deliver_due():
-                print("\n" + due, flush=True)
+                if editor is not None:
+                    editor.interject(due)
+                else:
+                    print("\n" + due, flush=True)
         except Exception:
             log.exception("console tick failed")
 
     every_minute(scheduler, tick)
     scheduler.start()
     try:
-        session.run(member_input(sys.stdin), sys.stdout, prompt="re-bot> " if interactive else "")
+        if editor is not None:
+            session.run(editor.lines(), sys.stdout, interactive=True)
+        else:
+            session.run(member_input(sys.stdin), sys.stdout)
     finally:
         scheduler.shutdown(wait=True)
+        if editor is not None:
+            editor.save()
     return 0
 
 
@@ -323,6 +331,28 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     _, after = upgrade(store.engine)
     url = _safe_url(_settings().database_url)
     print(f"database {url}: " + (f"at {after}, up to date" if before == after else f"upgraded {before} -> {after}"))
+    return 0
+
+
+def cmd_workspaces(args: argparse.Namespace) -> int:
+    """Every Slack workspace and Discord server the deployment serves or served, with its schedules."""
+    store = open_store(_settings())
+    found = store.api.workspaces.summary()
+    if args.json:
+        for workspace in found:
+            print(json.dumps(workspace.as_json(), ensure_ascii=False))
+        return 0
+    if not found:
+        print("no workspaces yet: none installed the app, added the bot or set a schedule")
+        return 0
+    header = ("platform", "workspace", "status", "reminders", "subscriptions", "paused", "name")
+    rows = [header] + [
+        (w.platform, w.workspace, w.status, str(w.reminders), str(w.subscriptions), str(w.paused), w.name or "")
+        for w in found
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        print("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]).rstrip())
     return 0
 
 
@@ -412,6 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", required=True, metavar="ISO-8601", help="the instant, e.g. 2025-03-30T07:00:00Z")
     p.add_argument("--json", action="store_true", help="one JSON line per delivery")
     p.set_defaults(func=cmd_tick)
+
+    p = sub.add_parser("workspaces", help="every Slack workspace and Discord server served, active or removed")
+    p.add_argument("--json", action="store_true", help="one JSON object per workspace")
+    p.set_defaults(func=cmd_workspaces)
 
     p = sub.add_parser("db", help="database tools")
     db_sub = p.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
 
 from content import limits
-from content.schema import Content, FaqEntry, FaqFront, Paper, Prompt, Track
+from content.schema import PAPER_COMMAND_WORDS, Content, FaqEntry, FaqFront, Paper, Prompt, Track, paper_name_key
 from content.search import content_words
 from content.yaml_lines import LineDict, LineList, YamlProblem, line_of, load_yaml, shift_lines
 
@@ -319,6 +319,20 @@ def _collect(roots: list[Path], problems: _Problems) -> Content:
         _check_refs(((r, Path(entry.path), n) for r, n in refs), faq_ids, problems, "see_also topic")
         if entry.id in entry.see_also:
             problems.add(Path(entry.path), raw.key_lines.get("see_also", 2), "see_also lists the topic itself")
+
+    # `/re-paper NAME` must mean one paper: over the merged papers, ids and aliases share one namespace (compared as
+    # `/re-paper` compares them), apart from the words `/re-paper` itself takes.
+    paper_names = [(paper_name_key(p.id), path, raw.line) for p, raw, path in papers]
+    for paper, raw, path in papers:
+        for alias, line in _ref_lines(raw, "aliases", paper.aliases):
+            key = paper_name_key(alias)
+            if key in PAPER_COMMAND_WORDS:
+                problems.add(
+                    path, line, f"alias '{alias}' is a word /re-paper already takes (an area, 'today' or 'next')"
+                )
+            elif key != paper_name_key(paper.id):
+                paper_names.append((key, path, line))
+    _check_unique(paper_names, problems, "paper id or alias")
 
     # Over the merged set: a community prompt that repeats a packaged one is as much a duplicate as two packaged ones.
     tasks = [(f"prompt '{p.id}'", p.text, path, raw.line) for p, raw, path in prompts]

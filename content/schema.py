@@ -30,6 +30,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+# What `/re-paper WORD` takes before any paper name; no paper alias may be one of these.
+PAPER_COMMAND_WORDS = frozenset({"", "today", "next", "another", "tomorrow", *AREAS})
+_NAME_WORD = re.compile(r"[a-z0-9]+")
+
+
+def paper_name_key(name: str) -> str:
+    """The form paper names are compared in, so 'GPT-3', 'gpt 3' and 'gpt3' are one name."""
+    return "".join(_NAME_WORD.findall(name.lower()))
+
+
 class FaqFront(_Strict):
     """The YAML front matter of `content/faq/<id>.md`."""
 
@@ -67,6 +77,10 @@ class Recall(_Strict):
 class Paper(_Strict):
     id: Slug
     title: Title
+    # Names members know the paper by ("GPT-3", "ResNet"); `/re-paper NAME` finds it by them, as by its id and title.
+    aliases: list[Annotated[str, StringConstraints(min_length=1, max_length=limits.ALIAS)]] = Field(
+        default_factory=list
+    )
     authors: list[Annotated[str, StringConstraints(min_length=1, max_length=80)]] = Field(min_length=1)
     year: int = Field(ge=1900, le=2100)
     venue: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
@@ -91,14 +105,25 @@ class Paper(_Strict):
         """'Kingma and Ba, 2014, ICLR 2015': authors shortened the way papers are cited."""
         named = [a for a in self.authors if a.rstrip(".").lower() != "et al"]
         more = len(named) < len(self.authors) or len(named) > 2
-        surname = lambda a: a.split()[-1]  # noqa: E731
         if more:
-            who = f"{surname(named[0])} et al." if named else "et al."
+            who = f"{_surname(named[0])} et al." if named else "et al."
         elif len(named) == 2:
-            who = f"{surname(named[0])} and {surname(named[1])}"
+            who = f"{_surname(named[0])} and {_surname(named[1])}"
         else:
-            who = surname(named[0])
+            who = _surname(named[0])
         return ", ".join(x for x in (who, str(self.year), self.venue) if x)
+
+
+_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "da", "di", "du", "le", "la", "ter", "ten"})
+
+
+def _surname(name: str) -> str:
+    """'Diederik P. Kingma' -> 'Kingma'; 'Drew van Camp' -> 'van Camp' (with its particle)."""
+    parts = name.split()
+    start = len(parts) - 1
+    while start > 1 and parts[start - 1] in _PARTICLES:
+        start -= 1
+    return " ".join(parts[start:])
 
 
 class Prompt(_Strict):

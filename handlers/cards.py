@@ -32,16 +32,6 @@ def recall_of(content: Content, item: str) -> tuple[Recall, ...]:
     return ()
 
 
-def title_of(content: Content, item: str) -> str:
-    kind, item_id = split_item(item)
-    if kind == "paper" and (paper := content.paper(item_id)) is not None:
-        return paper.title
-    if kind == "prompt" and (prompt := content.prompt(item_id)) is not None:
-        text = prompt.text.split(". ")[0]
-        return text if len(text) <= 90 else text[:89].rstrip() + "…"
-    return item
-
-
 def question_of(recall: tuple[Recall, ...], card: CardInfo) -> Recall:
     """The card asks its recall items in turn, one per review."""
     return recall[card.reviews % len(recall)]

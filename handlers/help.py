@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.registry import COMMANDS, command, error_reply
+from handlers.registry import COMMANDS, closest_command, command, error_reply
 from handlers.safe_text import quote
 from handlers.services import Services
 from handlers.types import Invocation, Reply, Section
@@ -17,13 +17,17 @@ def help_(inv: Invocation, services: Services) -> Reply:
     if wanted:
         specs = [s for s in specs if s.name in (wanted, f"re-{wanted}")]
         if not specs:
-            return error_reply(COMMAND, f"There is no command “{quote(inv.text.strip())}”.", "Type `/re-help`.")
+            close = closest_command(wanted)
+            hint = f"Did you mean `/re-help {close}`? " if close else ""
+            return error_reply(COMMAND, f"There is no command “{quote(inv.text.strip())}”.", hint + "Type `/re-help`.")
     sections = []
     for spec in specs:
         examples = " · ".join(f"`{e}`" for e in spec.examples)
         admin = " (channel managers only)" if spec.admin else ""
-        text = f"`{spec.usage}`{admin}\n{spec.summary}"
-        sections.append(Section(text=text + (f"\nExamples: {examples}" if examples else "")))
+        # Hard line breaks ("\\" at the end of a line): usage, what it does and examples on lines of their own
+        # everywhere, the console's plain text included (a soft break there is a space).
+        lines = [f"`{spec.usage}`{admin}", spec.summary, *([f"Examples: {examples}"] if examples else [])]
+        sections.append(Section(text="\\\n".join(lines)))
     return Reply(
         command=COMMAND,
         title="re-bot: a study companion on the way to ML research engineering",

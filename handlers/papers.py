@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from rapidfuzz import process
-
+from content.paper_search import find_paper
 from content.schema import AREAS, Paper
 from handlers import rotation
 from handlers.registry import action, command, error_reply
@@ -38,22 +37,21 @@ def paper_reply(paper: Paper, heading: str = "") -> Reply:
     )
 
 
-def _unknown(query: str, services: Services) -> Reply:
-    ids = [p.id for p in services.content.papers]
-    close = [m[0] for m in process.extract(query.lower(), ids, limit=3, score_cutoff=60)]
-    hint = f"Did you mean {', '.join(f'`{c}`' for c in close)}? " if close else ""
+def _unknown(query: str, close: tuple[Paper, ...]) -> Reply:
+    hint = "Did you mean " + " · ".join(f"`/re-paper {p.id}` ({p.title})" for p in close) + "? " if close else ""
     return error_reply(
         COMMAND,
         f"I don't know a paper or area called “{quote(query)}”.",
-        f"{hint}Try `/re-paper` (today's), `/re-paper next`, an area ({', '.join(AREAS)}) or a paper id.",
+        f"{hint}Try `/re-paper` (today's), `/re-paper next`, an area ({', '.join(AREAS)}), or a paper's title, "
+        "common name or id.",
     )
 
 
 @command(
     COMMAND,
     summary="A seminal paper to study: why it matters and prompts to work through.",
-    usage="/re-paper [today|next|AREA|ID]",
-    examples=("/re-paper", "/re-paper next", "/re-paper rl", "/re-paper transformer"),
+    usage="/re-paper [today|next|AREA|ID|title]",
+    examples=("/re-paper", "/re-paper next", "/re-paper rl", "/re-paper attention is all you need", "/re-paper gpt-3"),
 )
 def paper(inv: Invocation, services: Services) -> Reply:
     assert inv.now is not None
@@ -67,8 +65,8 @@ def paper(inv: Invocation, services: Services) -> Reply:
     if query in AREAS:
         in_area = [p for p in papers if p.area == query]
         return paper_reply(rotation.for_day(in_area, day), f"Today's {query} paper")
-    found = services.content.paper(query)
-    return paper_reply(found, found.title) if found else _unknown(inv.text.strip(), services)
+    match = find_paper(papers, query)
+    return paper_reply(match.paper, match.paper.title) if match.paper else _unknown(inv.text.strip(), match.suggestions)
 
 
 @action("paper.another")

@@ -7,7 +7,7 @@ from handlers.papers import local_day
 from handlers.registry import command
 from handlers.reminders import known_zone, no_store, store_of
 from handlers.services import Services
-from handlers.study import split_item, summarize
+from handlers.study import item_title, summarize
 from handlers.types import Invocation, Reply, Section
 
 COMMAND = "re-progress"
@@ -28,9 +28,7 @@ def progress(inv: Invocation, services: Services) -> Reply:
         return Reply(command=COMMAND, title="Your progress", sections=(Section(text=text),))
     recent = []
     for d in sorted(done, key=lambda d: d.day, reverse=True)[:RECENT]:
-        kind, item_id = split_item(d.item)
-        paper = services.content.paper(item_id) if kind == "paper" else None
-        recent.append(f"{d.day.isoformat()}: {paper.title if paper else f'{kind} `{item_id}`'}")
+        recent.append(f"{d.day.isoformat()}: {item_title(services.content, d.item)}")
     stats = review_stats(store.cards(inv.platform, inv.user), inv.now)
     retention = f"{stats.retention:.0%}" if stats.retention is not None else "none yet"
     return Reply(

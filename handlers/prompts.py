@@ -18,11 +18,12 @@ PROMPT_AREAS: tuple[str, ...] = get_args(PromptArea)
 
 
 def prompt_reply(prompt: Prompt, heading: str = "Today's study prompt") -> Reply:
+    tags = dict.fromkeys((prompt.kind, prompt.area, prompt.level))  # a career prompt in the career area: "career" once
     return Reply(
         command=COMMAND,
         title=heading,
         sections=(Section(text=prompt.text),),
-        context=(f"{prompt.kind} · {prompt.area} · {prompt.level} · about {prompt.minutes} min · `{prompt.id}`",),
+        context=(" · ".join([*tags, f"about {prompt.minutes} min", f"`{prompt.id}`"]),),
         buttons=(Button("Another prompt", "prompt.another", prompt.id),),
         prompt=prompt.id,
     )

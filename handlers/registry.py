@@ -6,6 +6,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from rapidfuzz import fuzz, process
+
+from handlers.safe_text import quote
 from handlers.services import Services
 from handlers.types import Invocation, Reply, Section
 
@@ -59,12 +62,31 @@ def _with_now(inv: Invocation, services: Services) -> Invocation:
     return inv if inv.now is not None else replace(inv, now=services.clock())
 
 
+def closest_command(name: str) -> str | None:
+    """The registered command a mistyped `name` most likely meant ('re-fq' -> 're-faq', 'faq' -> 're-faq')."""
+    name = name.strip().lstrip("/").lower()[:40]
+    if not name:
+        return None
+    if f"re-{name}" in COMMANDS:
+        return f"re-{name}"
+    found = process.extractOne(name, list(COMMANDS), scorer=fuzz.ratio, score_cutoff=70)
+    return found[0] if found else None
+
+
+def unknown_command(name: str) -> Reply:
+    """The reply to a command that does not exist: the one it probably meant, and the list."""
+    shown = quote(name.lstrip("/"), 40)
+    known = ", ".join(f"/{n}" for n in COMMANDS)
+    close = closest_command(name)
+    hints = ([f"Did you mean `/{close}`?"] if close else []) + [f"Commands: {known}. `/re-help` explains each."]
+    return error_reply(name, f"I don't know the command /{shown}.", *hints)
+
+
 def dispatch(inv: Invocation, services: Services) -> Reply:
     """Run a slash command. Never raises: a bug becomes an apology, logged with its traceback."""
     spec = COMMANDS.get(inv.command.lstrip("/").lower())
     if spec is None:
-        known = ", ".join(f"/{n}" for n in COMMANDS)
-        return error_reply(inv.command, f"I don't know the command /{inv.command.lstrip('/')}.", f"Try {known}.")
+        return unknown_command(inv.command)
     try:
         pinned = services.pinned()  # a content reload meanwhile does not change what this command sees
         return spec.handler(_with_now(inv, pinned), pinned)

@@ -51,10 +51,14 @@ def parse_duration(text: str) -> timedelta | None:
     return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n)}[unit]
 
 
-def known_zone(inv: Invocation, store: ScheduleStore) -> str | None:
-    """The member's zone: the platform's (Slack users.info), else the one they told us before."""
+def known_zone(inv: Invocation, store: ScheduleStore, *, server_default: bool = True) -> str | None:
+    """The member's zone: the platform's (Slack users.info), else the one they told us before, else (with
+    `server_default`) the default a manager set for the workspace with `/re-admin zone`."""
     platform_zone = parse_zone(inv.tz) if inv.tz else None
-    return platform_zone or store.member_zone(inv.platform, inv.user)
+    zone = platform_zone or store.member_zone(inv.platform, inv.user)
+    if zone is None and server_default and inv.workspace:
+        zone = store.workspace_zone(inv.platform, inv.workspace)
+    return zone
 
 
 def ask_for_zone(command_name: str, example: str) -> Reply:
@@ -142,10 +146,12 @@ def _set(inv: Invocation, store: ScheduleStore, words: list[str]) -> Reply:
         when = parse_when(words)
     except PhraseError as exc:
         return phrase_error(COMMAND, exc, USAGE, "/re-remind weekdays 08:30 Europe/Paris", "/re-remind")
-    zone = when.zone or known_zone(inv, store)
+    own = when.zone or known_zone(inv, store, server_default=False)
+    zone = own or known_zone(inv, store)
     if zone is None:
         return ask_for_zone(COMMAND, "/re-remind " + when.phrase())
-    store.set_member_zone(inv.platform, inv.user, zone, now=inv.now)
+    if own:  # a server default is not a zone the member gave: do not record it as theirs
+        store.set_member_zone(inv.platform, inv.user, zone, now=inv.now)
     rule = Rule(when.hour, when.minute, zone, when.days)
     info = store.put_schedule(
         REMINDER, inv.platform, inv.user, rule, now=inv.now, created_by=inv.user, workspace=inv.workspace

@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from content import Content
-from handlers.cards import RATINGS, question_of, rate, recall_of, retrievability, review_stats, title_of
+from handlers.cards import RATINGS, question_of, rate, recall_of, retrievability, review_stats
 from handlers.registry import action, command, error_reply
 from handlers.reminders import ask_for_zone, fmt_local, known_zone, no_store, store_of, too_long
 from handlers.review_clock import DEFAULT_QUIET, day_end, fmt_minutes, parse_quiet
@@ -20,7 +20,7 @@ from handlers.safe_text import quote
 from handlers.schedule import parse_zone
 from handlers.services import Services
 from handlers.store_api import REMINDER, REVIEW, CardInfo, ReviewPrefs, ScheduleStore
-from handlers.study import split_item
+from handlers.study import item_title, split_item
 from handlers.types import Button, Invocation, Reply, Section
 
 COMMAND = "re-review"
@@ -54,7 +54,7 @@ def cards_reply(content: Content, cards: list[CardInfo], title: str, *, ephemera
     sections = [Section(text=HOW)]
     for n, (card, recall) in enumerate(askable[:MAX_CARDS], 1):
         ask = question_of(recall, card)
-        text = f"**{n}. {ask.question}**\\\n_{title_of(content, card.item)}_"  # a hard break between the lines
+        text = f"**{n}. {ask.question}**\\\n_{item_title(content, card.item)}_"  # a hard break between the lines
         sections.append(Section(text=text, buttons=rating_buttons(card.item)))
     if len(askable) > MAX_CARDS:
         sections.append(Section(text=f"{len(askable) - MAX_CARDS} more due: `/re-review` shows them after these."))
@@ -132,7 +132,7 @@ def _list(inv: Invocation, services: Services, store: ScheduleStore) -> Reply:
         recall = retrievability(card, inv.now)
         estimate = f"recall now ≈ {recall:.0%}" if recall is not None else "not reviewed yet"
         _, item_id = split_item(card.item)
-        items.append(f"`{item_id}` {title_of(services.content, card.item)}: next {_date(card.due, zone)}, {estimate}")
+        items.append(f"`{item_id}` {item_title(services.content, card.item)}: next {_date(card.due, zone)}, {estimate}")
     if len(cards) > MAX_LISTED:
         items.append(f"…and {len(cards) - MAX_LISTED} more.")
     stats = review_stats(cards, inv.now)

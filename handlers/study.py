@@ -14,6 +14,7 @@ from content import Content
 from handlers import rotation
 from handlers.papers import paper_reply
 from handlers.prompts import prompt_reply
+from handlers.safe_text import shorten
 from handlers.types import Button, Reply
 
 PAPER_EVERY = 3  # every third step is a paper; the others are prompts
@@ -29,6 +30,16 @@ def is_known_item(content: Content, item: str) -> bool:
     return (kind == "prompt" and content.prompt(item_id) is not None) or (
         kind == "paper" and content.paper(item_id) is not None
     )
+
+
+def item_title(content: Content, item: str) -> str:
+    """How a study item reads in a list: a paper's title, a prompt's text (shortened); never a bare id."""
+    kind, item_id = split_item(item)
+    if kind == "paper" and (paper := content.paper(item_id)) is not None:
+        return f"Paper: {paper.title}"
+    if kind == "prompt" and (prompt := content.prompt(item_id)) is not None:
+        return f"Prompt: {shorten(prompt.text, 90)}"
+    return f"A {kind or 'study'} step that is no longer in the content"
 
 
 def next_step(content: Content, day: date, done: Iterable[str]) -> str:

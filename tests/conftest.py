@@ -93,6 +93,7 @@ def _truncate(store: Store) -> None:
     from bot.store.models import Base
 
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)  # every model's table, new ones too
+    tables += ", slack_installations, slack_bots, slack_oauth_states"  # slack_sdk's stores' tables (no models)
     with store.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shlex
 import textwrap
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.markup import render
 from bot.ops.observed import dispatch, run_action
 from bot.schedule.delivery import Sent
-from handlers import Invocation, Reply, Services
+from handlers import Button, Invocation, Reply, Services
+from handlers.registry import closest_command
 from handlers.safe_text import valid_text
 
 WIDTH = 88
 DEFAULT_USER = "U-console"
 DEFAULT_CHANNEL = "C-console"
+RULE = "-" * WIDTH + "\n"  # between replies when the output is read later (piped), not on a live terminal
+HISTORY_FILE = ".re_bot_history"  # in the user's home: the console's line history
+HISTORY_LENGTH = 1000
+
+
+def _fill(text: str, initial_indent: str = "", subsequent_indent: str = "") -> str:
+    """Wrapped to the console's width; never inside a word or at a hyphen, so `/re-remind` stays one piece."""
+    return textwrap.fill(text, WIDTH, initial_indent=initial_indent, subsequent_indent=subsequent_indent,
+                         break_long_words=False, break_on_hyphens=False)  # fmt: skip
 
 
 def _wrap(text: str, indent: str = "") -> str:
@@ -31,20 +43,31 @@ def _wrap(text: str, indent: str = "") -> str:
         bullet = line.lstrip()
         lead = line[: len(line) - len(bullet)]
         hang = lead + ("  " if bullet[:2] in ("• ",) or bullet[:1].isdigit() else "")
-        lines.append(
-            textwrap.fill(line, WIDTH, initial_indent=indent, subsequent_indent=indent + hang[len(lead) :] + lead)
-        )
+        lines.append(_fill(line, indent, indent + hang[len(lead) :] + lead))
     return "\n".join(lines)
 
 
-def _button_line(buttons) -> str:
-    return textwrap.fill("  ".join(f"[{b.label}]" for b in buttons), WIDTH, initial_indent="  ", subsequent_indent="  ",
-                         break_long_words=False, break_on_hyphens=False)  # fmt: skip
+def reply_buttons(reply: Reply) -> tuple[Button, ...]:
+    """A reply's buttons (its sections' first) and its follow-ups', in the order `render_reply(numbered=True)` numbers
+    them."""
+    return (*reply.all_buttons, *(b for f in reply.followups for b in reply_buttons(f)))
 
 
-def render_reply(reply: Reply) -> str:
-    """A reply as terminal text: title underlined, wrapped paragraphs, bullets, small print, [buttons]."""
+def _button_line(buttons: tuple[Button, ...], numbered: bool, first: int) -> str:
+    if numbered:
+        shown = "   ".join(f"[{b.label}] :press {n}" for n, b in enumerate(buttons, first))
+    else:
+        shown = "  ".join(f"[{b.label}]" for b in buttons)
+    return _fill(shown, "  ", "  ")
+
+
+def render_reply(reply: Reply, numbered: bool = False, _first: int = 1) -> str:
+    """A reply as terminal text: title underlined, wrapped paragraphs, bullets, small print, [buttons].
+
+    With `numbered`, each button shows what to type to press it (`[Share in channel] :press 1`), numbered through the
+    reply and its follow-ups (see `reply_buttons`)."""
     out: list[str] = []
+    first = _first
     if reply.title:
         out += [reply.title, "=" * min(len(reply.title), WIDTH), ""]
     for section in reply.sections:
@@ -55,16 +78,19 @@ def render_reply(reply: Reply) -> str:
         if section.items:
             out.append("")
         if section.buttons:
-            out += [_button_line(section.buttons), ""]
+            out += [_button_line(section.buttons, numbered, first), ""]
+            first += len(section.buttons)
     small = list(reply.context)
     if reply.shared_by:
         small.insert(0, f"Shared by {reply.shared_by}")
     for line in small:
         out.append(_wrap(render(line, "plain"), "  "))
     if reply.buttons:
-        out.append(_button_line(reply.buttons))
+        out.append(_button_line(reply.buttons, numbered, first))
+        first += len(reply.buttons)
     for followup in reply.followups:
-        out += ["", "  ↳ " + render_reply(followup).replace("\n", "\n    ")]
+        out += ["", "  ↳ " + render_reply(followup, numbered, first).replace("\n", "\n    ")]
+        first += len(reply_buttons(followup))
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -120,6 +146,7 @@ class ConsoleSession:
     tz: str | None = None
     ticker: Any = None  # a console-only `bot.schedule.ticker.Ticker`: scheduled posts due are printed between lines
     _tick_lock: threading.Lock = field(default_factory=threading.Lock)
+    buttons: tuple[Button, ...] = ()  # the last reply's buttons: what `:press N` presses
 
     def deliver_due(self) -> str | None:
         """Run a console tick at the current time; the scheduled posts and reminders it delivered, as text."""
@@ -155,12 +182,18 @@ class ConsoleSession:
         if line.startswith(":"):
             return self._meta(line)
         if not line.startswith("/"):
-            return self._emit_text("Commands start with a slash, e.g. /re-faq phd. Type /re-help for the list.\n")
+            first, _, rest = line.partition(" ")
+            meant = closest_command(first) if first.lower().startswith("re") else None
+            example = f"/{meant} {rest}".rstrip() if meant else "/re-faq phd"
+            return self._emit_text(f"Commands start with a slash, e.g. {example}. Type /re-help for the list.\n")
         command, _, text = line[1:].partition(" ")
         return self.emit(dispatch(self.invocation(command, text.strip()), self.services))
 
     def emit(self, reply: Reply) -> str:
-        return json.dumps(reply_json(reply), ensure_ascii=False) + "\n" if self.as_json else render_reply(reply)
+        self.buttons = reply_buttons(reply)
+        if self.as_json:
+            return json.dumps(reply_json(reply), ensure_ascii=False) + "\n"
+        return render_reply(reply, numbered=True)
 
     def _emit_text(self, text: str) -> str:
         if self.as_json:
@@ -182,25 +215,93 @@ class ConsoleSession:
         if name == "tz" and len(args) == 1:
             self.tz = args[0]
             return None if self.as_json else f"(member time zone {self.tz})\n"
+        if name == "press" and len(args) == 1 and args[0].isascii() and args[0].isdigit():
+            number = int(args[0])
+            if not 1 <= number <= len(self.buttons):
+                have = f"1 to {len(self.buttons)}" if self.buttons else "none"
+                return self._emit_text(f"There is no button {number} on the last reply (its buttons: {have}).\n")
+            button = self.buttons[number - 1]
+            return self.emit(run_action(button.action, button.value, self.invocation("", ""), self.services))
         if name == "press" and 1 <= len(args) <= 2:
             inv = self.invocation("", "")
             return self.emit(run_action(args[0], args[1] if len(args) > 1 else "", inv, self.services))
         return self._emit_text(
-            "Console commands: ':user ID', ':channel ID', ':tz ZONE', ':press ACTION [VALUE]' (a button).\n"
+            "Console commands: ':user ID', ':channel ID', ':tz ZONE', ':press N' (button N of the last reply), "
+            "':press ACTION [VALUE]'.\n"
         )
 
-    def run(self, lines: Iterable[str], out: TextIO, prompt: str = "") -> None:
+    def run(self, lines: Iterable[str], out: TextIO, prompt: str = "", *, interactive: bool = False) -> None:
+        """Answer each line on `out`. `prompt` is written before each line; a `LineEditor` prompts by itself, so its
+        lines come with `interactive=True` and no prompt. Read later (piped, not JSON), replies are set apart by a rule.
+        """
+        interactive = interactive or bool(prompt)
+        shown = 0
         if prompt:
             out.write(prompt)
             out.flush()
         for line in lines:
-            if due := self.deliver_due():
-                out.write(due + "\n")
-            result = self.handle_line(line)
-            if result:
-                out.write(result if self.as_json or not prompt else result + "\n")
+            for text in (self.deliver_due(), self.handle_line(line)):
+                if not text:
+                    continue
+                if shown and not interactive and not self.as_json:
+                    out.write(RULE)
+                out.write(text + "\n" if interactive and not self.as_json else text)
+                shown += 1
             if prompt:
                 out.write(prompt)
             out.flush()
         if prompt:
             out.write("\n")
+
+
+class LineEditor:
+    """The console on a terminal: line editing and history (readline, saved in the user's home), Ctrl-C clears the
+    line being typed instead of quitting, Ctrl-D quits, and a delivery printed while the member types brings the
+    prompt and their half-typed line back."""
+
+    def __init__(self, prompt: str, out: TextIO, history: Path | None = None) -> None:
+        self.prompt, self.out, self.history = prompt, out, history
+        try:
+            import readline  # not on every platform (Windows); plain input() then
+        except ImportError:  # pragma: no cover - CPython on Linux and macOS has it
+            readline = None  # type: ignore[assignment]
+        self.readline = readline
+        if readline is not None and history is not None:
+            readline.set_history_length(HISTORY_LENGTH)
+            with contextlib.suppress(OSError):  # no history yet, or not readable: start without one
+                readline.read_history_file(history)
+
+    @staticmethod
+    def default_history() -> Path | None:
+        """`~/.re_bot_history` when there is a home folder, else None (no history kept)."""
+        try:
+            home = Path.home()
+        except (RuntimeError, KeyError):
+            return None
+        return home / HISTORY_FILE if home.is_dir() else None
+
+    def lines(self) -> Iterator[str]:
+        """The member's lines until Ctrl-D (end of input)."""
+        while True:
+            try:
+                line = input(self.prompt)
+            except KeyboardInterrupt:  # Ctrl-C: drop what was typed, start a fresh line, as a shell does
+                self.out.write("^C\n")
+                self.out.flush()
+                continue
+            except EOFError:
+                self.out.write("\n")
+                self.out.flush()
+                return
+            yield line
+
+    def interject(self, text: str) -> None:
+        """Print `text` (a scheduled delivery) above the line being typed, then show the prompt and that line again."""
+        typed = self.readline.get_line_buffer() if self.readline is not None else ""
+        self.out.write("\r\n" + text.rstrip("\n") + "\n\n" + self.prompt + typed)
+        self.out.flush()
+
+    def save(self) -> None:
+        if self.readline is not None and self.history is not None:
+            with contextlib.suppress(OSError):  # a read-only home: the session worked, only its history is lost
+                self.readline.write_history_file(self.history)

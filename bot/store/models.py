@@ -228,3 +228,18 @@ class FaqVote(Base):
     voter: Mapped[str] = mapped_column(String(64), primary_key=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     voted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Workspace(Base):
+    """A Slack workspace or Discord server the deployment serves (or served): whether the bot is still in it, and the
+    defaults its managers set. Rows appear on install / join and on the first default set; none is ever deleted, so
+    `re-bot workspaces` can list removed ones with their paused schedules."""
+
+    __tablename__ = "workspaces"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # "active" | "removed"
+    default_zone: Mapped[str | None] = mapped_column(String(64))  # for members who have given none (Discord)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Delivery, Member, ProgressItem, ReviewCard, ReviewMember, Schedule
 from bot.store.queries import QueryLogStore
+from bot.store.workspaces import Workspaces
 from handlers.review_clock import DEFAULT_QUIET, TICK, review_fire_time, review_rule
 from handlers.schedule import Rule, next_fire_time
 from handlers.store_api import (
@@ -116,6 +117,17 @@ class SqlStore(QueryLogStore):
     def __init__(self, sessions: sessionmaker[Session], *, query_retention_days: int = 90) -> None:
         self.sessions = sessions
         self.query_retention_days = query_retention_days
+        self.workspaces = Workspaces(sessions)
+
+    @property
+    def engine(self) -> Engine:
+        return self.sessions.kw["bind"]
+
+    def workspace_zone(self, platform: str, workspace: str) -> str | None:
+        return self.workspaces.default_zone(platform, workspace)
+
+    def set_workspace_zone(self, platform: str, workspace: str, zone: str | None, *, now: datetime) -> None:
+        self.workspaces.set_default_zone(platform, workspace, zone, now=now)
 
     def _find(self, session: Session, kind: str, platform: str, target: str) -> Schedule | None:
         query = select(Schedule).where(Schedule.kind == kind, Schedule.platform == platform, Schedule.target == target)

@@ -113,6 +113,8 @@ async def test_unknown_command_gets_a_helpful_answer(slack: SlackServer):
     status, body = await slack.command("/re-nope", "x")
     assert status == 200
     assert "/re-faq" in all_text(body["blocks"])
+    status, body = await slack.command("/re-fq", "phd")
+    assert status == 200 and "Did you mean `/re-faq`?" in all_text(body["blocks"])
 
 
 async def test_members_slack_zone_is_used_for_today(slack: SlackServer):
@@ -160,9 +162,13 @@ async def test_users_info_failure_still_answers(slack: SlackServer):
 HOSTILE = "<!channel> <!here> @everyone @here <@U999> <#C1> [x](!channel) *bold* &amp; <https://evil.example|click>"
 
 
-@pytest.mark.parametrize("command", ["/re-faq", "/re-paper", "/re-prompt", "/re-help"])
-async def test_echoed_text_is_never_a_live_mention(slack: SlackServer, command: str):
-    _, body = await slack.command(command, HOSTILE)
+@pytest.mark.parametrize(
+    ("command", "before"),
+    [("/re-faq", ""), ("/re-paper", ""), ("/re-prompt", ""), ("/re-help", ""), ("/re-remind", "9am "),
+     ("/re-remind", "zone "), ("/re-subscribe", "papers 9 "), ("/re-unsubscribe", "")],
+)  # fmt: skip
+async def test_echoed_text_is_never_a_live_mention(slack: SlackServer, command: str, before: str):
+    _, body = await slack.command(command, before + HOSTILE, user="UADMIN")
     text = all_text(body["blocks"]) + body["text"]
     for live in ("<!channel", "<!here", "<!everyone", "<@U999", "<#C1", "<https://evil"):
         assert live not in text

@@ -16,6 +16,7 @@ from bot.platforms.discord.commands import ReBotTree, add_commands
 from bot.platforms.discord.interactions import NO_MENTIONS, ActionButton
 from bot.platforms.discord.sender import DiscordSender
 from handlers import Services
+from handlers.store_api import CHANNEL_POST
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,41 @@ class ReBotClient(discord.AutoShardedClient):
     async def setup_hook(self) -> None:
         # Buttons on messages sent before this process started find their handler through their custom_id.
         self.add_dynamic_items(ActionButton)
+
+    # -- the bot's lifecycle in servers: nothing keeps posting to a server that removed the bot ---------------------
+
+    async def _workspaces(self, what: str, method: str, *args: Any, **kwargs: Any) -> None:
+        """Call `store.workspaces.<method>(*args, now=..., **kwargs)` off the event loop."""
+        store = self.services.store
+        if store is None:  # no database: nothing is scheduled
+            return
+        try:
+            await asyncio.to_thread(getattr(store.workspaces, method), *args, now=self.services.clock(), **kwargs)
+        except Exception:  # a gateway event handler must not die; the next start sees the server again
+            log.exception("Discord: could not record that %s", what)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server (kicked, banned, or the server was deleted; an outage is `on_guild_unavailable`):
+        its channel subscriptions pause with the reason. Members' DM reminders are not tied to a server."""
+        log.warning("Discord: removed from server %s; pausing its channel subscriptions", guild.id)
+        await self._workspaces(f"server {guild.id} removed the bot", "removed", "discord", str(guild.id),
+                               kinds=(CHANNEL_POST,))  # fmt: skip
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added (again) to a server: the subscriptions its removal paused resume."""
+        log.warning("Discord: added to server %s", guild.id)
+        await self._workspaces(f"server {guild.id} added the bot", "installed", "discord", str(guild.id),
+                               name=guild.name)  # fmt: skip
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        # A server that re-added the bot while it was offline arrives in READY, not as a join.
+        await self._workspaces(f"server {guild.id} is available", "installed", "discord", str(guild.id),
+                               name=guild.name)  # fmt: skip
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A deleted channel's subscription pauses at once instead of at its next (failing) post."""
+        await self._workspaces(f"channel {channel.id} was deleted", "channel_gone", "discord",
+                               str(channel.id))  # fmt: skip
 
 
 class DiscordPlatform:

@@ -278,8 +278,35 @@ async def admin_report(interaction: discord.Interaction, period: str | None = No
     await run_command(interaction, "re-admin", _words("report", period))
 
 
+@app_commands.describe(zone="The IANA zone for members who have not given theirs (e.g. Europe/Berlin), or off")
+async def admin_zone(interaction: discord.Interaction, zone: str | None = None) -> None:
+    await run_command(interaction, "re-admin", _words("zone", zone))
+
+
+@app_commands.describe(
+    channel="The channel to post the paper of the day in",
+    time=TIME,
+    zone="The channel's IANA time zone, e.g. Europe/Berlin",
+    days="Which days",
+    off="Stop that channel's posts",
+)
+@app_commands.choices(days=[Choice(name="every day", value="daily"), Choice(name="weekdays only", value="weekdays")])
+async def admin_channel(
+    interaction: discord.Interaction,
+    channel: discord.TextChannel,
+    time: str | None = None,
+    zone: str | None = None,
+    days: str | None = None,
+    off: bool = False,
+) -> None:
+    schedule = _words("papers", time, zone, "weekdays" if days == "weekdays" else None) if time else ""
+    phrase = "off" if off else schedule
+    await run_command(interaction, "re-admin", _words("channel", f"<#{channel.id}>", phrase))
+
+
 def _admin_group() -> app_commands.Group:
-    """`/re-admin report`: shown by default only to members who can manage the server; the handler checks too."""
+    """`/re-admin report|zone|channel`: shown by default only to members who can manage the server; the handler
+    checks too (one rule for every platform)."""
     group = app_commands.Group(
         name="re-admin",
         description=_description("re-admin"),
@@ -293,6 +320,15 @@ def _admin_group() -> app_commands.Group:
         parent=group,
     )
     group.add_command(report)
+    subs = {
+        "zone": (admin_zone, "The time zone for members who have not given theirs"),
+        "channel": (admin_channel, "Post the paper of the day in another channel"),
+    }
+    for sub, (callback, description) in subs.items():
+        cmd = app_commands.Command(name=sub, description=description, callback=callback, parent=group)  # type: ignore[arg-type]
+        if "zone" in cmd._params:
+            cmd.autocomplete("zone")(_zone_autocomplete)
+        group.add_command(cmd)
     return group
 
 

@@ -1,7 +1,7 @@
 """review cards (spaced repetition) and members' review settings
 
 Revision ID: 0004_review_cards
-Revises: 0003_faq_queries
+Revises: 0005_installations
 Create Date: 2026-11-28
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_review_cards"
-down_revision = "0003_faq_queries"
+down_revision = "0005_installations"
 branch_labels = None
 depends_on = None
 
