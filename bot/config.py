@@ -96,11 +96,12 @@ class Settings(BaseSettings):
     # Scheduling and delivery (see README "Reminders and subscriptions"); catch-up hours are above.
     delivery_lease_seconds: float = Field(120.0, gt=0, le=3600, validation_alias="RE_BOT_DELIVERY_LEASE_SECONDS")
     auto_migrate: bool = Field(True, validation_alias="RE_BOT_AUTO_MIGRATE")  # apply migrations at start
-    # Per-platform send budgets, messages per second (Slack: ~1/s per channel plus a workspace limit; Discord: 50
-    # requests/s per bot, and DMs paced because opening many DMs quickly gets a bot limited).
-    rate_slack: float = Field(5.0, gt=0, validation_alias="RE_BOT_RATE_SLACK")
+    # Per-platform send budgets, messages per second (README "Sending pace"). Slack: ~1/s per channel plus an
+    # unpublished workspace limit, so the budget adapts to the 429s and RE_BOT_RATE_SLACK is only a cap (unset: none).
+    # Discord: 50 requests/s per bot is the documented global limit and the default; set lower to cap.
+    rate_slack: float | None = Field(None, gt=0, validation_alias="RE_BOT_RATE_SLACK")
     rate_slack_per_target: float = Field(1.0, gt=0, validation_alias="RE_BOT_RATE_SLACK_PER_TARGET")
-    rate_discord: float = Field(5.0, gt=0, validation_alias="RE_BOT_RATE_DISCORD")
+    rate_discord: float = Field(50.0, gt=0, le=50, validation_alias="RE_BOT_RATE_DISCORD")
     rate_discord_per_target: float = Field(1.0, gt=0, validation_alias="RE_BOT_RATE_DISCORD_PER_TARGET")
     rate_console: float = Field(1000.0, gt=0, validation_alias="RE_BOT_RATE_CONSOLE")
 
@@ -253,6 +254,8 @@ class Settings(BaseSettings):
             ("RE_BOT_LOG_LEVEL", plain(self.log_level, "not set (INFO for run, WARNING otherwise)")),
             ("RE_BOT_CATCHUP_HOURS", f"{self.catchup_hours:g}"),
             ("RE_BOT_SHUTDOWN_TIMEOUT", f"{self.shutdown_timeout:g}"),
+            ("RE_BOT_RATE_SLACK", plain(self.rate_slack, "not set (adapts to what Slack accepts)")),
+            ("RE_BOT_RATE_DISCORD", f"{self.rate_discord:g} (Discord's global limit is 50)"),
             ("SLACK_BOT_TOKEN", secret(self.slack_bot_token)),
             ("SLACK_SIGNING_SECRET", secret(self.slack_signing_secret)),
             ("SLACK_APP_TOKEN", secret(self.slack_app_token)),

@@ -1,16 +1,19 @@
 """`re-bot run` with platforms: one asyncio loop serving HTTP, Slack, Discord and the scheduler until SIGTERM.
 
 HTTP (shared by every platform; Slack adds `POST /slack/events` to the same app):
-- `GET /healthz`: 200 while the process serves (liveness; the Docker HEALTHCHECK).
+- `GET /healthz`: 200 while the process serves (liveness; the Docker HEALTHCHECK); 503 once a platform has ended
+  for good (`fatal`: e.g. Discord closed the gateway with 4004 "authentication failed"), so an orchestrator restarts
+  the container or alerts instead of leaving a process that can no longer deliver.
 - `GET /readyz`: 200 only when the content is loaded, every platform has started and reports `ready`, every
   readiness check passes (the store adds "database"), and the process is not shutting down; else 503. The JSON body
-  names each check, so an operator sees which one is failing.
+  names each check, so an operator sees which one is failing; a platform that cannot send says why (its `problem`:
+  a revoked token, a closed gateway).
 - `GET /metrics`: Prometheus exposition of `bot.ops.metrics.REGISTRY`.
 
 Shutdown on SIGTERM (or SIGINT): /readyz turns 503 at once, then components stop in reverse order of start (the
 scheduler before the platforms it delivers through; each `stop()` stops taking work and finishes what is in flight),
 then the HTTP server, all within RE_BOT_SHUTDOWN_TIMEOUT. Exit 0 when everything finished, 1 when the timeout cut
-work off (the store's outbox makes that work due again on the next start).
+work off (the store's outbox makes that work due again on the next start) or a platform had ended for good.
 """
 
 from __future__ import annotations
@@ -51,7 +54,8 @@ class Health:
         results["content"] = "ok" if content is not None and content.faqs else "not loaded"
         for platform in self.platforms:
             connected = self.started and getattr(platform, "ready", True)
-            results[f"platform:{platform.name}"] = "ok" if connected else "not connected"
+            problem = getattr(platform, "problem", None)
+            results[f"platform:{platform.name}"] = "ok" if connected else (problem or "not connected")
         names = list(self.checks)
         outcomes = await asyncio.gather(*(_run_check(self.checks[n]) for n in names))
         results.update(zip(names, outcomes, strict=True))
@@ -60,6 +64,10 @@ class Health:
         if self.stopping:
             results["shutdown"] = "shutting down"
         return all(v == "ok" for v in results.values()), results
+
+    def dead(self) -> dict[str, str]:
+        """Platforms that ended for good in this process (`fatal` set), with why."""
+        return {p.name: fatal for p in self.platforms if (fatal := getattr(p, "fatal", None))}
 
 
 async def _run_check(check: ReadinessCheck) -> str:
@@ -77,6 +85,9 @@ HEALTH = web.AppKey("health", Health)
 
 
 async def healthz(request: web.Request) -> web.Response:
+    dead = request.app[HEALTH].dead()
+    if dead:
+        return web.json_response({"status": "failed", "platforms": dead}, status=503)
     return web.json_response({"status": "ok"})
 
 
@@ -193,5 +204,8 @@ async def serve(
         await runner.cleanup()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+    dead = health.dead()
+    if dead:  # a platform ended for good while serving: the exit status says so (restart policies act on it)
+        log.error("exiting with status 1: %s", "; ".join(f"{n}: {why}" for n, why in dead.items()))
     log.info("stopped", extra={"event": "stopped", "clean": clean})
-    return 0 if clean else 1
+    return 0 if clean and not dead else 1

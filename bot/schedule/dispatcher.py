@@ -4,10 +4,17 @@ Per platform, a producer leases small batches of pending deliveries (`FOR UPDATE
 of workers sends them through the platform's `Sender` under a `RateBudget`, and the results are written back in
 batches. A lease is an expiry time on the row, not a lock held open: if the process dies between lease and send,
 another process (or this one after a restart) sends the row once the lease has expired. Retries:
-- `TransientDeliveryError` (429, 5xx, timeout): retried with exponential back-off (tenacity); a 429's Retry-After
-  pauses the whole platform's budget, not only the one message. After `attempts_per_lease` tries the row goes back
-  to the outbox with a back-off time; after `max_attempts` in all it is marked failed.
+- `TransientDeliveryError` (429, 5xx, timeout): retried with exponential back-off (tenacity). A 429 is not a
+  failure: its scope decides who waits. A platform-wide one (Discord `global`, Slack's workspace limit) holds the
+  whole platform's budget for the Retry-After; a per-route, per-user or shared one holds only that target (a long
+  one puts the row back in the outbox until then), and everyone else keeps getting their messages. After
+  `attempts_per_lease` tries the row goes back to the outbox with a back-off time; after `max_attempts` in all it is
+  marked failed.
 - `PermanentDeliveryError` (DMs closed, channel gone): marked failed and its schedule paused with the reason.
+- `PlatformFault` (the bot's token revoked or invalid): the platform's `PlatformFaults` records it (one error log,
+  /readyz 503), the row and every other one of that platform stay pending with no attempt used and no schedule
+  paused, and nothing more is sent on the platform (or that workspace) until the sender's `check` passes again,
+  which each run tries first.
 - Deliveries more than the catch-up window late are skipped, not sent.
 Delivery retry and lease times follow the wall clock (`wall_clock`); schedule times follow the tick's `now`.
 """
@@ -23,14 +30,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from bot.ops import metrics
 from bot.platforms.console import render_reply
-from bot.schedule.delivery import PermanentDeliveryError, Sender, Sent, TransientDeliveryError
+from bot.schedule.budget import RateBudget
+from bot.schedule.delivery import PermanentDeliveryError, PlatformFault, Sender, Sent, TransientDeliveryError
+from bot.schedule.faults import PlatformFaults
 from bot.store.models import Delivery, Schedule
 from bot.store.repo import SqlStore
 from content import Content
@@ -44,40 +52,12 @@ from handlers.types import Reply
 log = logging.getLogger(__name__)
 
 
-class RateBudget:
-    """A platform's sending budget: `rate` messages/s with bursts of `burst`, at most one message per
-    `per_target_interval` seconds to one target (Slack: about 1/s per channel), and a hold after a 429."""
+class _TargetLimited(Exception):
+    """One target is rate limited for longer than a worker should wait: the row waits in the outbox instead."""
 
-    def __init__(self, rate: float, burst: int = 1, per_target_interval: float = 0.0) -> None:
-        self.rate, self.burst = rate, max(1, burst)
-        self._limiter: AsyncLimiter | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._held_until = 0.0
-        self._per_target = per_target_interval
-        self._next_for_target: dict[str, float] = {}
-
-    def hold(self, seconds: float) -> None:
-        """Send nothing on this platform for `seconds` (the platform said Retry-After)."""
-        loop = asyncio.get_running_loop()
-        self._held_until = max(self._held_until, loop.time() + seconds)
-
-    async def acquire(self, target: str) -> None:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # the console runs each tick in its own loop; limiters belong to one loop
-            self._loop, self._limiter = loop, AsyncLimiter(self.burst, self.burst / self.rate)
-            self._held_until, self._next_for_target = 0.0, {}
-        if self._per_target:
-            now = loop.time()
-            if len(self._next_for_target) > 50_000:  # forget targets whose slot has passed
-                self._next_for_target = {t: s for t, s in self._next_for_target.items() if s > now}
-            slot = max(now, self._next_for_target.get(target, 0.0))
-            self._next_for_target[target] = slot + self._per_target
-            if slot > now:
-                await asyncio.sleep(slot - now)
-        while (wait := self._held_until - loop.time()) > 0:
-            await asyncio.sleep(wait)
-        assert self._limiter is not None
-        await self._limiter.acquire()
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -90,6 +70,7 @@ class DispatchPolicy:
     send_timeout: float = 30.0
     concurrency: int = 32
     rate_limited_max: int = 100  # 429s in a row before an attempt counts as failed
+    target_wait_max: float = 5.0  # seconds a worker waits for one target's 429; a longer one goes back to the outbox
     catchup: timedelta = timedelta(hours=3)
 
 
@@ -104,6 +85,7 @@ class Leased:
     item: str
     day: object
     attempts: int
+    workspace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +95,7 @@ class DeliveryResult:
     kind: str
     fire_time: datetime
     text: str
-    status: str  # "sent" | "failed" | "retry" | "skipped"
+    status: str  # "sent" | "failed" | "retry" | "skipped" | "held" (the platform's token fault: still pending)
     error: str | None = None
     message_id: str | None = None
 
@@ -169,6 +151,7 @@ class Dispatcher:
         self.sessions, self.content, self.senders = sessions, content, dict(senders)
         self.policy = policy or DispatchPolicy()
         self.budgets = {p: (budgets or {}).get(p) or RateBudget(1000.0, 100) for p in self.senders}
+        self.faults = {p: getattr(s, "faults", None) or PlatformFaults(p) for p, s in self.senders.items()}
         self.worker = worker or worker_name()
         self.wall_clock = wall_clock
         self._replies: dict[tuple, tuple[Reply, str]] = {}
@@ -191,12 +174,34 @@ class Dispatcher:
         rate = self.budgets[platform].rate
         return max(1, min(200, int(rate * self.policy.lease.total_seconds() / 4)))
 
+    async def _recheck(self, platform: str) -> None:
+        """Before sending on a platform with faults: ask the sender whether each failed token works again."""
+        faults, sender = self.faults[platform], self.senders[platform]
+        check = getattr(sender, "check", None)
+        for fault in faults.active:
+            if fault.fatal:
+                continue
+            try:
+                works = True if check is None else bool(await asyncio.wait_for(check(fault.key), 10))
+            except Exception as exc:  # an outage while checking: still held, checked again at the next run
+                log.info("%s: could not check the token (%s); sending stays held", faults.title, type(exc).__name__)
+                works = False
+            if works:
+                faults.clear(fault.key)
+
     async def _platform(self, platform: str, run: _Run) -> None:
+        faults = self.faults[platform]
+        if faults.active:
+            await self._recheck(platform)
+        if faults.holds_all:
+            return
         batch = self._batch_size(platform)
         queue: asyncio.Queue[Leased | None] = asyncio.Queue(maxsize=2 * batch)
         workers = [asyncio.create_task(self._worker(queue, run)) for _ in range(self.policy.concurrency)]
         try:
-            while leased := await asyncio.to_thread(self._lease, platform, batch):
+            while not faults.holds_all and (
+                leased := await asyncio.to_thread(self._lease, platform, batch, faults.held_keys)
+            ):
                 for row in leased:
                     await queue.put(row)
         finally:
@@ -204,24 +209,27 @@ class Dispatcher:
                 await queue.put(None)
             await asyncio.gather(*workers)
 
-    def _lease(self, platform: str, batch: int) -> list[Leased]:
+    def _lease(self, platform: str, batch: int, held: set[str] = frozenset()) -> list[Leased]:  # type: ignore[assignment]
         wall = self.wall_clock()
         with self.sessions.begin() as session:
             query = (
-                select(Delivery)
+                select(Delivery, Schedule.workspace)
+                .join(Schedule, Schedule.id == Delivery.schedule_id)
                 .where(Delivery.status == "pending", Delivery.platform == platform)
                 .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < wall))
                 .where(or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= wall))
                 .order_by(Delivery.id)
                 .limit(batch)
-                .with_for_update(skip_locked=True)
+                .with_for_update(of=Delivery, skip_locked=True)
             )
-            rows = list(session.scalars(query))
-            for row in rows:
+            if held:  # workspaces whose token failed wait; the others' deliveries go on
+                query = query.where(or_(Schedule.workspace.is_(None), Schedule.workspace.not_in(sorted(held))))
+            rows = list(session.execute(query))
+            for row, _ in rows:
                 row.lease_until, row.claimed_by = wall + self.policy.lease, self.worker
             return [
-                Leased(r.id, r.schedule_id, r.fire_time, r.kind, r.platform, r.target, r.item, r.day, r.attempts)
-                for r in rows
+                Leased(r.id, r.schedule_id, r.fire_time, r.kind, r.platform, r.target, r.item, r.day, r.attempts, w)
+                for r, w in rows
             ]
 
     async def _worker(self, queue: asyncio.Queue[Leased | None], run: _Run) -> None:
@@ -291,6 +299,10 @@ class Dispatcher:
         if reply is None:
             self._record(run, row, result, status="skipped", error="every card was reviewed before the DM went out")
             return
+        faults = self.faults[row.platform]
+        if faults.holds(row.workspace):
+            self._record(run, row, result, status="held", error=faults.problem())
+            return
         tries = 0
         try:
             async for attempt in AsyncRetrying(
@@ -302,6 +314,14 @@ class Dispatcher:
                 with attempt:
                     tries += 1
                     sent = await self._send_within_budget(row, reply)
+        except PlatformFault as exc:
+            faults.trip(exc.reason, exc.key, now=wall)
+            self._record(run, row, result, status="held", error=exc.reason)
+            return
+        except _TargetLimited as exc:
+            self._record(run, row, result, status="retry", error=str(exc), attempts=row.attempts + tries - 1,
+                         next_attempt_at=wall + timedelta(seconds=exc.retry_after))  # fmt: skip
+            return
         except TransientDeliveryError as exc:
             attempts = row.attempts + tries
             if attempts >= self.policy.max_attempts:
@@ -332,13 +352,18 @@ class Dispatcher:
         self._record(run, row, result, status="sent", attempts=row.attempts + tries, message_id=sent.message_id)
 
     async def _send_within_budget(self, row: Leased, reply: Reply) -> Sent:
-        """One attempt. A 429 is the platform saying "later", not a failure: hold the platform's budget for its
-        Retry-After and send again, without using up an attempt (up to `rate_limited_max` times)."""
+        """One attempt. A 429 is the platform saying "later", not a failure: wait out its Retry-After (the whole
+        platform's budget or only this target's, as its scope says) and send again, without using up an attempt (up
+        to `rate_limited_max` times). A target's wait longer than `target_wait_max` goes back to the outbox."""
         sender, budget = self.senders[row.platform], self.budgets[row.platform]
         for _ in range(self.policy.rate_limited_max):
             await budget.acquire(row.target)
+            faults = self.faults[row.platform]
+            if faults.holds(row.workspace):  # the token failed while this one waited its turn
+                key = None if faults.holds_all else row.workspace
+                raise PlatformFault(next(f.reason for f in faults.active if f.key == key), key)
             try:
-                return await asyncio.wait_for(
+                sent = await asyncio.wait_for(
                     sender.send(row.target, reply, kind=row.kind, nonce=f"re-{row.id}"),  # type: ignore[arg-type]
                     self.policy.send_timeout,
                 )
@@ -346,9 +371,17 @@ class Dispatcher:
                 if exc.retry_after is None:
                     raise
                 metrics.observe_rate_limit(row.platform, exc.retry_after)
-                budget.hold(exc.retry_after)
+                if exc.scope == "platform":
+                    budget.limited(exc.retry_after)
+                elif exc.retry_after > self.policy.target_wait_max:
+                    raise _TargetLimited(str(exc), exc.retry_after) from exc
+                else:
+                    budget.hold_target(row.target, exc.retry_after)
             except TimeoutError:
                 raise TransientDeliveryError("timed out") from None
+            else:
+                budget.succeeded()
+                return sent
         raise TransientDeliveryError(f"still rate limited after {self.policy.rate_limited_max} tries")
 
     def _record(
@@ -370,7 +403,7 @@ class Dispatcher:
                                      fire_time=row.fire_time.isoformat(), reason=error)  # fmt: skip
         mark: dict[str, object] = {
             "id": row.id,
-            "status": "pending" if status == "retry" else status,
+            "status": "pending" if status in ("retry", "held") else status,
             "lease_until": None,
             "attempts": row.attempts if attempts is None else attempts,
             "last_error": (error or None) and error[:500],

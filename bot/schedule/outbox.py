@@ -43,13 +43,15 @@ def _insert(session: Session):
     return insert
 
 
-def _due_query(now: datetime, platforms: set[str] | None, batch: int, snoozed: bool):
+def _due_query(now: datetime, platforms: set[str] | None, batch: int, snoozed: bool, exclude: frozenset[str]):
     column = Schedule.snooze_at if snoozed else Schedule.next_fire_at
     query = select(Schedule).where(Schedule.status == "active", column <= now)
     if snoozed:
         query = query.where(Schedule.snooze_at.is_not(None))
     if platforms is not None:
         query = query.where(Schedule.platform.in_(sorted(platforms)))
+    if exclude:
+        query = query.where(Schedule.platform.not_in(sorted(exclude)))
     return query.order_by(column).limit(batch).with_for_update(skip_locked=True)
 
 
@@ -146,9 +148,10 @@ def _claim_batch(
     batch: int,
     snoozed: bool,
     stats: ClaimStats,
+    exclude: frozenset[str] = frozenset(),
 ) -> int:
     with sessions.begin() as session:
-        rows = list(session.scalars(_due_query(now, platforms, batch, snoozed)))
+        rows = list(session.scalars(_due_query(now, platforms, batch, snoozed, exclude)))
         if not rows:
             return 0
         picker = _Picker(session, content, rows)
@@ -208,11 +211,13 @@ def claim_due(
     catchup: timedelta,
     platforms: set[str] | None = None,
     batch: int = BATCH,
+    exclude: frozenset[str] = frozenset(),
 ) -> ClaimStats:
-    """Move every schedule due at `now` into the outbox (for `platforms` only, when given). Idempotent."""
+    """Move every schedule due at `now` into the outbox (for `platforms` only, when given; never for `exclude`, the
+    platforms that ended for good in this process: their schedules stay due for the next process). Idempotent."""
     stats = ClaimStats()
     for snoozed in (False, True):
-        while _claim_batch(sessions, content, now, catchup, platforms, batch, snoozed, stats) == batch:
+        while _claim_batch(sessions, content, now, catchup, platforms, batch, snoozed, stats, exclude) == batch:
             pass
     return stats
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.ops import metrics
+from bot.schedule.budget import AdaptiveRate, RateBudget
 from bot.schedule.delivery import Sender
-from bot.schedule.dispatcher import DeliveryResult, Dispatcher, DispatchPolicy, RateBudget
+from bot.schedule.dispatcher import DeliveryResult, Dispatcher, DispatchPolicy
 from bot.schedule.outbox import claim_due, pending_count
 from bot.store import SqlStore, make_engine, session_factory, upgrade
 from content import Content
@@ -57,16 +58,26 @@ def open_store(settings: Settings, migrate: bool | None = None) -> Store:
     return Store(engine, sessions, SqlStore(sessions, query_retention_days=settings.query_retention_days))
 
 
+SLACK_INITIAL_RATE = 20.0  # messages/s an adaptive Slack budget starts from (slow start doubles it from there)
+SLACK_MAX_RATE = 1000.0  # an adaptive Slack budget's ceiling when the operator set none
+
+
 def budgets(settings: Settings) -> dict[str, RateBudget]:
+    """Slack: adaptive up to RE_BOT_RATE_SLACK (see bot.schedule.budget); Discord: RE_BOT_RATE_DISCORD, at most the
+    documented 50 requests/s (the Discord sender also paces its own requests to that, DM opens included)."""
+    slack_cap = settings.rate_slack or SLACK_MAX_RATE
     return {
         "slack": RateBudget(
-            settings.rate_slack,
-            burst=max(1, int(settings.rate_slack)),
+            slack_cap,
+            burst=5,
             per_target_interval=1 / settings.rate_slack_per_target,
+            adaptive=AdaptiveRate(
+                initial=min(SLACK_INITIAL_RATE, slack_cap), ceiling=slack_cap, floor=min(1.0, slack_cap)
+            ),
         ),
         "discord": RateBudget(
             settings.rate_discord,
-            burst=max(1, int(settings.rate_discord)),
+            burst=max(1, int(settings.rate_discord) // 5),
             per_target_interval=1 / settings.rate_discord_per_target,
         ),
         "console": RateBudget(settings.rate_console, burst=100),
@@ -130,8 +141,9 @@ class Ticker:
 
     async def tick(self, now: datetime) -> TickReport:
         started = time.perf_counter()
+        dead = frozenset(p for p, faults in self.dispatcher.faults.items() if faults.fatal)
         stats = await asyncio.to_thread(
-            claim_due, self.sessions, self.content, now, catchup=self.catchup, platforms=self.platforms
+            claim_due, self.sessions, self.content, now, catchup=self.catchup, platforms=self.platforms, exclude=dead
         )
         results = await self.dispatcher.run(now) if self.senders else []
         await asyncio.to_thread(self.purge_questions, now)

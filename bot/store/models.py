@@ -192,6 +192,18 @@ class ReviewMember(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class DmChannel(Base):
+    """A member's DM channel with the bot (Discord): opened once, ever, then reused, so a daily fan-out costs one
+    request per member instead of two (DM channel ids are stable per user)."""
+
+    __tablename__ = "dm_channels"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class FaqQuery(Base):
     """One `/re-faq` question for `re-bot report`: redacted text, the topic answered, the matcher's confidence.
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.store.models import Delivery, Member, ProgressItem, ReviewCard, ReviewMember, Schedule
+from bot.store.models import Delivery, DmChannel, Member, ProgressItem, ReviewCard, ReviewMember, Schedule
 from bot.store.queries import QueryLogStore
 from bot.store.workspaces import Workspaces
 from handlers.review_clock import DEFAULT_QUIET, TICK, review_fire_time, review_rule
@@ -349,3 +349,18 @@ class SqlStore(QueryLogStore):
             except IntegrityError:
                 continue
         raise RuntimeError(f"could not save the review settings of {platform}:{user}")
+
+    # -- platform bookkeeping (not part of the handlers' ScheduleStore) ----------------------------------------------
+
+    def dm_channel(self, platform: str, user: str) -> str | None:
+        """The member's stored DM channel id, if the bot ever opened one."""
+        with self.sessions() as session:
+            row = session.get(DmChannel, (platform, user))
+            return row.channel_id if row is not None else None
+
+    def remember_dm_channel(self, platform: str, user: str, channel: str, *, now: datetime) -> None:
+        try:
+            with self.sessions.begin() as session:
+                session.merge(DmChannel(platform=platform, user_id=user, channel_id=channel, opened_at=now))
+        except IntegrityError:  # stored by another process at the same moment: the same id, stable per member
+            pass

@@ -56,6 +56,30 @@ def test_sync_refused_for_a_guild_explains_the_invite(discord_env, capsys):
     assert "applications.commands" in err and "re-bot discord invite" in err
 
 
+@pytest.mark.parametrize("retry_after", [5.0, 86_000.0], ids=["slept-through-then-refused", "past-max-wait"])
+def test_sync_past_the_daily_command_create_limit_is_one_line_exit_1(discord_env, capsys, retry_after):
+    """429 with code 30034 (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json): whether
+    discord.py sleeps through it (retry_after <= 30 s, five tries) or raises RateLimited at once, one line, exit 1."""
+    from discord_fake import rate_limited
+
+    body, headers = rate_limited(retry_after, "user")
+    body.update(code=30034, message="Max number of daily application command creates has been reached (200)")
+    discord_env.fail("PUT", r"/applications/\d+/commands", 429, body, headers, times=5 if retry_after < 30 else 1)
+    if retry_after < 30:
+        body["retry_after"] = 0.01  # discord.py sleeps the body's retry_after: keep the test quick
+    assert main(["discord", "sync"]) == 1
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert "30034" in line and "daily limit" in line and "Traceback" not in captured.err
+
+
+def test_sync_other_api_errors_are_one_line_exit_1(discord_env, capsys):
+    discord_env.fail("PUT", r"/applications/\d+/commands", 400, {"message": "Invalid Form Body", "code": 50035})
+    assert main(["discord", "sync"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "50035" in line and "Invalid Form Body" in line
+
+
 def test_sync_without_a_token(monkeypatch, capsys):
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     assert main(["discord", "sync"]) == 1

@@ -105,7 +105,7 @@ async def test_deleted_channel_is_permanent(sender, fake_discord):
 
 async def test_missing_access_is_permanent(sender, fake_discord):
     fake_discord.fail("POST", f"/channels/{CHANNEL}/messages", 403, {"message": "Missing Access", "code": 50001})
-    with pytest.raises(PermanentDeliveryError, match="may not post"):
+    with pytest.raises(PermanentDeliveryError, match="View Channel and Send Messages"):
         await sender.send(str(CHANNEL), reminder(), kind="channel-post", nonce="n")
 
 

@@ -1,13 +1,21 @@
 """A local fake of the Slack Web API, response_url and Socket Mode WebSocket, on 127.0.0.1 at an ephemeral port.
 
 It records every call, answers like Slack for the methods the bot uses, and can be told to fail a method (429 with
-Retry-After, 500, or an `ok: false` error code) a number of times. Also used by bench/slack_http.py.
+Retry-After, 500, or an `ok: false` error code) a number of times. Also used by bench/slack_http.py and
+bench/slack_fanout.py.
+
+`limits` enforces chat.postMessage's documented limits (https://api.slack.com/methods/chat.postMessage#rate_limiting
+and https://api.slack.com/apis/rate-limits): about one message per second per channel with short bursts, and a
+workspace-wide rate (not published; set here as messages/s with a burst). Past either, Slack answers HTTP 429 with
+`Retry-After` (whole seconds) and `{"ok": false, "error": "ratelimited"}`. `revoked` answers every call as Slack does
+once the bot token is revoked: HTTP 200 with `{"ok": false, "error": "token_revoked"}`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +38,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)  # when it arrived, to check Retry-After was waited out
     ok: bool = True  # False when the fake answered with a failure
     answer: dict[str, Any] | None = None  # what the fake answered (the posted message's ts and channel)
+    peer: object = None  # the client's address: one per connection, so tests can count connections
 
 
 @dataclass
@@ -40,6 +49,33 @@ class Failure:
     times: int = 1
     skip: int = 0  # calls answered normally before this failure starts
     channel: str | None = None  # fail only calls with this `channel` argument
+
+
+class TokenBucket:
+    """`rate` per second with bursts of `burst`; `take` says how long until the next call would be allowed."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = float(burst), time.monotonic()
+
+    def take(self) -> float:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass
+class Limits:
+    """chat.postMessage limits: the workspace's rate and burst, and per channel (about 1/s, short bursts)."""
+
+    rate: float = 100.0
+    burst: int = 20
+    per_channel_rate: float = 1.0
+    per_channel_burst: int = 2
 
 
 @dataclass
@@ -55,6 +91,14 @@ class FakeSlack:
     _socket_ready: asyncio.Event | None = None
     port: int = 0
     _ts: int = 0
+    limits: Limits | None = None
+    revoked: bool = False  # the bot token was revoked: every call answers token_revoked
+    revoke_after: int | None = None  # revoke the token once this many posts were accepted (a reset mid-fan-out)
+    record: bool = True  # False: keep only counts and what was posted (benchmarks)
+    posted: dict[str, int] = field(default_factory=dict)  # chat.postMessage accepted, by its (unique) text+channel
+    rejected_429: int = 0
+    _workspace: TokenBucket | None = None
+    _channels: dict[str, TokenBucket] = field(default_factory=dict)
 
     # -- control --------------------------------------------------------------------------------------------------
 
@@ -84,6 +128,8 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/_fake/stats", self._stats)
+        app.router.add_post("/_fake/control", self._control)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -110,8 +156,19 @@ class FakeSlack:
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])
         args.update(dict(request.query))
-        call = Call(method, args, dict(request.headers))
-        self.calls.append(call)
+        call = Call(
+            method, args, dict(request.headers), peer=request.transport and request.transport.get_extra_info("peername")
+        )
+        if self.record:
+            self.calls.append(call)
+        if self.revoked:
+            call.ok = False
+            return web.json_response({"ok": False, "error": "token_revoked"})
+        if method == "chat.postMessage" and (wait := self._limit(args.get("channel", ""))) > 0:
+            call.ok = False
+            self.rejected_429 += 1
+            headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
         queue = self.failures.get(method)
         if queue and queue[0].channel not in (None, args.get("channel")):
             queue = None
@@ -133,7 +190,42 @@ class FakeSlack:
             call.ok = False
             return web.json_response({"ok": False, "error": "invalid_auth"})
         call.answer = self._answer(method, args)
+        if method == "chat.postMessage":
+            key = f"{args.get('channel', '')}|{args.get('text', '')}|{args.get('thread_ts', '')}"
+            self.posted[key] = self.posted.get(key, 0) + 1
+            if self.revoke_after is not None and sum(self.posted.values()) >= self.revoke_after:
+                self.revoked, self.revoke_after = True, None
         return web.json_response(call.answer)
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """For benchmarks running the fake in another process: what was posted."""
+        return web.json_response({"accepted": sum(self.posted.values()), "unique": len(self.posted),
+                                  "duplicates": sum(n - 1 for n in self.posted.values()),
+                                  "rejected_429": self.rejected_429})  # fmt: skip
+
+    async def _control(self, request: web.Request) -> web.Response:
+        """For benchmarks: set `limits` ({rate, burst, ...}), `revoked`, `revoke_after`."""
+        body = await request.json()
+        if "limits" in body:
+            self.limits, self._workspace, self._channels = Limits(**body["limits"]), None, {}
+        for name in ("revoked", "revoke_after"):
+            if name in body:
+                setattr(self, name, body[name])
+        if body.get("reset"):  # a new phase of a benchmark: forget what was posted
+            self.posted, self.rejected_429 = {}, 0
+        return web.json_response({"ok": True})
+
+    def _limit(self, channel: str) -> float:
+        """Seconds until this post would be allowed (0: allowed, and counted)."""
+        if self.limits is None:
+            return 0.0
+        if self._workspace is None:
+            self._workspace = TokenBucket(self.limits.rate, self.limits.burst)
+        per_channel = self._channels.get(channel)
+        if per_channel is None:
+            per_channel = self._channels[channel] = TokenBucket(self.limits.per_channel_rate,
+                                                                self.limits.per_channel_burst)  # fmt: skip
+        return per_channel.take() or self._workspace.take()
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":

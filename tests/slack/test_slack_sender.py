@@ -62,17 +62,13 @@ async def test_followup_failure_does_not_fail_the_delivered_post(slack: SlackSer
     assert sent.message_id
 
 
-async def test_429_is_waited_out_once_then_delivered(slack: SlackServer):
+async def test_429_goes_to_the_dispatcher_at_once_with_retry_after(slack: SlackServer):
+    """The sender never sleeps through a 429 itself: the dispatcher's budget holds every Slack send for it."""
     slack.fake.fail("chat.postMessage", status=429, retry_after=0)
-    await slack.platform.sender.send("C1", _paper(), kind="channel-post", nonce="n")
-    assert len(slack.fake.calls_to("chat.postMessage")) == 2
-
-
-async def test_429_again_is_transient_with_retry_after(slack: SlackServer):
-    slack.fake.fail("chat.postMessage", status=429, retry_after=0, times=2)
     with pytest.raises(TransientDeliveryError) as caught:
         await slack.platform.sender.send("C1", _paper(), kind="channel-post", nonce="n")
-    assert caught.value.retry_after == 0
+    assert caught.value.retry_after == 0 and caught.value.scope == "platform"
+    assert len(slack.fake.calls_to("chat.postMessage")) == 1
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
@@ -95,10 +91,8 @@ async def test_slack_side_errors_are_transient(slack: SlackServer, error: str):
         ("channel_not_found", "no longer exists"),
         ("not_in_channel", "/invite"),
         ("is_archived", "archived"),
-        ("account_inactive", "deactivated"),
         ("cannot_dm_bot", "bot"),
         ("user_not_found", "no longer exists"),
-        ("invalid_auth", "token"),
         ("some_new_error", "some_new_error"),
     ],
 )
@@ -118,8 +112,11 @@ async def test_unreachable_slack_is_transient():
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     await runner.cleanup()  # nothing listens there any more
     sender = SlackSender(make_client("xoxb-x", f"http://127.0.0.1:{port}/api"))
-    with pytest.raises(TransientDeliveryError):
-        await sender.send("C1", _paper(), kind="channel-post", nonce="n")
+    try:
+        with pytest.raises(TransientDeliveryError):
+            await sender.send("C1", _paper(), kind="channel-post", nonce="n")
+    finally:
+        await sender.close()
 
 
 def test_retry_after_header_is_read():
@@ -129,23 +126,3 @@ def test_retry_after_header_is_read():
     error = classify(SlackApiError("rate limited", response))
     assert isinstance(error, TransientDeliveryError)
     assert error.retry_after == 30.0
-
-
-async def test_long_retry_after_goes_back_to_the_dispatcher_at_once(slack: SlackServer):
-    slack.fake.fail("chat.postMessage", status=429, retry_after=120)
-    with pytest.raises(TransientDeliveryError) as caught:
-        await slack.platform.sender.send("C1", _paper(), kind="channel-post", nonce="n")
-    assert caught.value.retry_after == 120
-    assert len(slack.fake.calls_to("chat.postMessage")) == 1, "not slept through inside the sender"
-
-
-async def test_rate_limit_waits_are_counted(slack: SlackServer):
-    from bot.ops.metrics import REGISTRY
-
-    def waits() -> float:
-        return REGISTRY.get_sample_value("re_bot_rate_limit_waits_total", {"platform": "slack"}) or 0.0
-
-    before = waits()
-    slack.fake.fail("chat.postMessage", status=429, retry_after=0)
-    await slack.platform.sender.send("C1", _paper(), kind="channel-post", nonce="n")
-    assert waits() == before + 1

@@ -14,7 +14,8 @@ from bot.ops.inflight import InFlight
 from bot.platforms.discord.api import use_api_base
 from bot.platforms.discord.commands import ReBotTree, add_commands
 from bot.platforms.discord.interactions import NO_MENTIONS, ActionButton
-from bot.platforms.discord.sender import DiscordSender
+from bot.platforms.discord.sender import DiscordSender, note_rate_limit
+from bot.store.repo import SqlStore
 from handlers import Services
 from handlers.store_api import CHANNEL_POST
 
@@ -30,12 +31,27 @@ def intents() -> discord.Intents:
     return discord.Intents.default()
 
 
+# Gateway close codes after which discord.py stops for good (no reconnect can help): authentication failed, invalid
+# shard, sharding required, invalid API version, invalid intents, disallowed intents.
+# https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes
+FATAL_CLOSE_CODES = {
+    4004: "authentication failed: DISCORD_TOKEN is wrong or was reset",
+    4010: "invalid shard",
+    4011: "sharding required",
+    4012: "invalid API version",
+    4013: "invalid intents",
+    4014: "disallowed intents: enable them for the bot in the Developer Portal, or stop requesting them",
+}
+
+
 def _rate_limit_trace() -> aiohttp.TraceConfig:
-    """Counts the 429s discord.py is about to sleep through (it handles them itself) in the shared metrics."""
+    """Counts the 429s discord.py is about to sleep through (it handles them itself) in the shared metrics, and
+    notes each one's scope for the sender (discord.py's RateLimited does not carry it)."""
 
     async def on_request_end(session: Any, context: Any, params: aiohttp.TraceRequestEndParams) -> None:
         if params.response.status == 429:
             headers = params.response.headers
+            await note_rate_limit(params.response)
             try:
                 seconds = float(headers.get("X-RateLimit-Reset-After") or headers.get("Retry-After") or 0)
             except ValueError:
@@ -58,7 +74,9 @@ class ReBotClient(discord.AutoShardedClient):
         super().__init__(**options)
         self.services = services
         self.inflight = InFlight()  # interactions being answered; shutdown waits for them
-        self.sender = DiscordSender(self)  # one per client, so its DM channel cache is shared
+        # One per client, so its DM channels and faults are shared; DM channel ids are stored when there is a store.
+        store = services.store if isinstance(services.store, SqlStore) else None
+        self.sender = DiscordSender(self, dm_store=store, clock=services.clock)
         self.tree = ReBotTree(self)
         self.command_names = add_commands(self.tree)
 
@@ -111,8 +129,11 @@ class DiscordPlatform:
         use_api_base(api_url)
         self.client = ReBotClient(services)
         self.sender = self.client.sender
+        self.services = services
         self._token = token
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.fatal: str | None = None  # why the gateway ended for good (then /healthz is 503)
 
     async def start(self) -> None:
         from bot.errors import StartupError
@@ -123,14 +144,31 @@ class DiscordPlatform:
             raise StartupError("re-bot: Discord rejected DISCORD_TOKEN; copy the bot token again.") from None
         log.warning("Discord: logged in as %s; connecting to the gateway", self.client.user)
         self._task = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
-        self._task.add_done_callback(_report)
+        self._task.add_done_callback(self._gateway_ended)
 
     @property
     def ready(self) -> bool:
-        """Connected: every shard has received READY and the client has not been closed."""
-        return self.client.is_ready() and not self.client.is_closed()
+        """Connected: every shard has received READY, the client has not been closed, and the token works."""
+        return self.client.is_ready() and not self.client.is_closed() and not self.sender.faults.active
+
+    @property
+    def problem(self) -> str | None:
+        """Why Discord cannot send now, for /readyz (None when it can, or is still connecting)."""
+        return self.sender.faults.problem()
+
+    def _gateway_ended(self, task: asyncio.Task[None]) -> None:
+        """The gateway task ends only when the client stops: by `stop()`, or because Discord closed the connection in
+        a way discord.py does not reconnect from. The latter ends the platform visibly: one error saying why,
+        /readyz and /healthz 503, no more Discord deliveries claimed or sent, exit status 1 at shutdown."""
+        if self._stopping or task.cancelled():
+            return
+        error = task.exception()
+        self.fatal = gateway_failure(error)
+        log.error("Discord: the gateway connection ended for good: %s", self.fatal)
+        self.sender.faults.trip(f"the gateway closed: {self.fatal}", now=self.services.clock(), fatal=True)
 
     async def stop(self) -> None:
+        self._stopping = True
         # Answer the interactions already being handled; later ones are told to try again (see `working`).
         await self.client.inflight.drain()
         await self.client.close()
@@ -138,6 +176,15 @@ class DiscordPlatform:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-def _report(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("Discord gateway connection ended", exc_info=task.exception())
+def gateway_failure(error: BaseException | None) -> str:
+    """Why the gateway ended, in one line an operator can act on."""
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return f"close code 4014, {FATAL_CLOSE_CODES[4014]}"
+    code = getattr(error, "code", None)
+    if isinstance(error, discord.ConnectionClosed) and code in FATAL_CLOSE_CODES:
+        return f"close code {code}, {FATAL_CLOSE_CODES[code]}"
+    if isinstance(error, discord.ConnectionClosed):
+        return f"close code {code}"
+    if error is None:
+        return "the connection closed"
+    return f"{type(error).__name__}: {error}"

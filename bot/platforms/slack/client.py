@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -80,6 +81,11 @@ def configure(client: AsyncWebClient, api_url: str | None = None) -> AsyncWebCli
     if not any(isinstance(h, ShortRateLimitWaits) for h in client.retry_handlers):
         client.retry_handlers.append(ShortRateLimitWaits())
     return client
+
+
+def http_session() -> aiohttp.ClientSession:
+    """The platform's one HTTP session: kept-alive connections (a TLS handshake per connection, not per call)."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=60))
 
 
 def make_client(token: str, api_url: str | None = None) -> AsyncWebClient:

@@ -15,6 +15,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.config import Settings
 from bot.errors import StartupError
 from bot.platforms.slack.app import build_app
+from bot.platforms.slack.client import http_session
 from bot.platforms.slack.sender import SlackSender
 from handlers import Services
 
@@ -33,7 +34,7 @@ def _bad_request(status: int, error: str) -> web.Response:
 
 class SlackPlatform:
     name = "slack"
-    ready = False  # True once auth.test passed (and, in Socket Mode, the socket is open)
+    started = False  # True once auth.test passed (and, in Socket Mode, the socket is open)
 
     def __init__(self, settings: Settings, services: Services, web_app: web.Application) -> None:
         assert settings.slack_bot_token is not None
@@ -53,6 +54,16 @@ class SlackPlatform:
             self.socket = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
         else:
             web_app.router.add_post(EVENTS_PATH, self.handle_http)
+
+    @property
+    def ready(self) -> bool:
+        """Started and able to send (no bot-wide fault such as a revoked token)."""
+        return self.started and not self.sender.faults.active
+
+    @property
+    def problem(self) -> str | None:
+        """Why Slack cannot send now, for /readyz (None when it can)."""
+        return self.sender.faults.problem()
 
     @property
     def mode(self) -> str:
@@ -85,23 +96,30 @@ class SlackPlatform:
         return await to_aiohttp_response(bolt_response)
 
     async def start(self) -> None:
+        session = http_session()  # one HTTP session for every Web API call of this process: bolt's and the sender's
+        self.client.session = session
+        self.sender.use_session(session)
         try:
             auth = await self.client.auth_test()
         except SlackApiError as exc:
+            await session.close()
             code = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
             raise SlackConfigError(
                 f"re-bot: Slack refused SLACK_BOT_TOKEN ({code}). Copy the Bot User OAuth Token (xoxb-...) from "
                 "your app's OAuth & Permissions page."
             ) from None
         except Exception as exc:
+            await session.close()
             raise SlackConfigError(f"re-bot: cannot reach the Slack Web API at {self.client.base_url}: {exc}") from None
         log.warning("Slack: connected as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
         if self.socket:
             await self.socket.connect_async()
-        self.ready = True
+        self.started = True
 
     async def stop(self) -> None:
-        self.ready = False
+        self.started = False
         if self.socket:
             await self.socket.close_async()
         await self.bot.drain()
+        if self.client.session is not None:
+            await self.client.session.close()

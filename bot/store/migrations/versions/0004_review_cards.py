@@ -1,7 +1,7 @@
 """review cards (spaced repetition) and members' review settings
 
 Revision ID: 0004_review_cards
-Revises: 0005_installations
+Revises: 0002_dm_channels
 Create Date: 2026-11-28
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_review_cards"
-down_revision = "0005_installations"
+down_revision = "0002_dm_channels"
 branch_labels = None
 depends_on = None
 
