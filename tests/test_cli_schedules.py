@@ -77,11 +77,11 @@ def test_tick_json_lists_the_review_dm_with_kind_review(db, capsys, monkeypatch)
     monkeypatch.setattr("sys.stdin", io.StringIO(lines_in))
     assert main(["ask", "--json", "-"]) == 0
     capsys.readouterr()
-    assert main(["tick", "--at", "2031-01-06T07:00:00Z", "--json"]) == 0  # 08:00 in Berlin: quiet hours end
+    assert main(["tick", "--at", "2031-01-06T07:00:00Z", "--json", "--force"]) == 0  # 08:00 in Berlin: quiet hours end
     got = lines(capsys)
     assert [(d["kind"], d["target"], d["fire_time"]) for d in got] == [
         ("review", "U-console", "2031-01-06T07:00:00+00:00")
     ]
     assert got[0]["text"].startswith("Time to review: 1 card") and "[Good]" in got[0]["text"]
-    assert main(["tick", "--at", "2031-01-06T07:00:00Z", "--json"]) == 0
+    assert main(["tick", "--at", "2031-01-06T07:00:00Z", "--json", "--force"]) == 0
     assert lines(capsys) == []  # idempotent
