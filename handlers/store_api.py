@@ -17,6 +17,13 @@ ScheduleKind = Literal["reminder", "channel-post", "review"]
 REMINDER: ScheduleKind = "reminder"
 CHANNEL_POST: ScheduleKind = "channel-post"
 REVIEW: ScheduleKind = "review"  # a member's daily review DM; the store keeps it in step with their cards
+# Pause reasons members see (`/re-remind list`, `/re-subscribe`) when a community removed the bot; installing or
+# adding it again resumes exactly the schedules paused with them.
+REMOVED_REASONS = {
+    "slack": "the app was removed from this workspace",
+    "discord": "the bot was removed from this server",
+}
+CHANNEL_DELETED = "the channel was deleted"
 
 
 @dataclass(frozen=True)
