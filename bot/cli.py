@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from bot.config import PLATFORM_VARIABLES, Settings, config_problems, secrets_in_environment
 from bot.errors import StartupError
 from bot.ops.logs import configure_logging
-from bot.platforms.console import ConsoleSession, LineEditor, member_input
+from bot.platforms.console import ConsoleSession, LineEditor, first_line, member_input
 from content import ContentError
 from content.loader import check_content, load_content
 from handlers import Services
@@ -26,36 +27,28 @@ log = logging.getLogger("re-bot")
 
 
 def load_services(settings: Settings, store: Any = None) -> Services:
+    """The content and its matcher (from the content cache when these files were loaded before), and the store."""
+    from content.cache import load_indexed
+
     try:
-        content = load_content(settings.content_dir, settings.content_extra)
+        content, matcher = load_indexed(settings.content_dir, settings.content_extra, settings.content_cache_dir())
     except ContentError as exc:
         raise StartupError("\n".join([*exc.problems, "re-bot: the content is invalid; fix the lines above."])) from None
-    return Services.from_content(content, store=store.api if store is not None else None)
+    return Services(content=content, matcher=matcher, store=store.api if store is not None else None)
 
 
 def open_store(settings: Settings, migrate: bool | None = None):
-    """The database (migrated at start on SQLite); an unreachable or invalid one stops start-up with the reason."""
-    from sqlalchemy.exc import ArgumentError, OperationalError
+    """The database (migrated at start unless RE_BOT_AUTO_MIGRATE=false); one that cannot be opened, read or written
+    stops start-up with one line naming it and the fix (bot.store.diagnose)."""
+    from sqlalchemy.exc import ArgumentError, DatabaseError
 
     from bot.schedule.ticker import open_store as _open
+    from bot.store.diagnose import explain
 
     try:
         return _open(settings, migrate)
-    except (ArgumentError, OperationalError, ValueError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise StartupError(
-            f"re-bot: cannot open the database RE_BOT_DATABASE_URL={_safe_url(settings.database_url)}: {reason}\n"
-            "Set RE_BOT_DATABASE_URL to sqlite:///path/re-bot.db or postgresql+psycopg://user@host:5432/dbname."
-        ) from None
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(unparseable)"
+    except (ArgumentError, DatabaseError, OSError, ValueError) as exc:
+        raise StartupError(explain(settings.database_url, exc)) from None
 
 
 def _settings(command: str = "") -> Settings:
@@ -99,6 +92,12 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         print(f"  {name.ljust(width)}  {value}")
     print(f"platforms: {settings.platforms_summary()}")
     print(f"content: {content_line}")
+    from bot.store.diagnose import probe
+
+    database_ok, database_line = probe(settings.database_url, settings.auto_migrate)
+    print(f"database: {database_line}" if database_ok else "database: unusable")
+    if not database_ok:
+        problems.append(database_line)
     for warning in settings.warnings():
         print(f"warning: {warning}", file=sys.stderr)
     for line in problems:
@@ -240,8 +239,8 @@ def run_console(session: ConsoleSession, settings: Settings | None = None) -> in
                     editor.interject(due)
                 else:
                     print("\n" + due, flush=True)
-        except Exception:
-            log.exception("console tick failed")
+        except Exception as exc:  # the database is down: say so in one line; the next minute's pass retries
+            log.warning("console tick failed: %s", first_line(exc))
 
     every_minute(scheduler, tick)
     scheduler.start()
@@ -261,12 +260,38 @@ def cmd_console(args: argparse.Namespace) -> int:
     return run_console(_session(args))
 
 
+# How far ahead of the clock `tick --at` goes without --force. A pass as of a future instant delivers what falls due
+# until then and moves every schedule past it: nothing more is delivered until the clock catches up.
+TICK_AHEAD_LIMIT = timedelta(days=1)
+# The latest instant a pass can be run as of: a schedule's next fire time must still fit in a `datetime`.
+TICK_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _parse_instant(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(text.strip().replace("z", "Z"))
     except ValueError:
         raise StartupError(f"re-bot tick: “{text}” is not an ISO-8601 instant, e.g. 2025-03-30T07:00:00Z") from None
     return at if at.tzinfo else at.replace(tzinfo=UTC)  # a bare time is read as UTC
+
+
+def _check_tick_instant(at: datetime, now: datetime, force: bool) -> None:
+    """Refuse an instant no pass can run as of, and one more than a day ahead of the clock unless --force."""
+    if at >= TICK_LATEST:
+        raise StartupError(f"re-bot tick: {at.isoformat()} is too far in the future; the latest instant is "
+                           f"{(TICK_LATEST - timedelta(seconds=1)).isoformat()}.")  # fmt: skip
+    if at - now > TICK_AHEAD_LIMIT and not force:
+        clock = now.isoformat(timespec="seconds")
+        raise StartupError(
+            f"re-bot tick: {at.isoformat()} is {_span(at - now)} ahead of the clock ({clock}). A pass in the "
+            "future delivers everything due until then and moves every schedule past that instant, so members get "
+            "nothing until the clock catches up. Pass --force to do it anyway (e.g. on a copy of the database)."
+        )
+
+
+def _span(delta: timedelta) -> str:
+    days = delta.total_seconds() / 86400
+    return f"{days:,.0f} days" if days >= 2 else f"{delta.total_seconds() / 3600:.0f} hours"
 
 
 async def _platform_senders(settings: Settings, services: Services) -> tuple[dict, list]:
@@ -290,8 +315,10 @@ async def _platform_senders(settings: Settings, services: Services) -> tuple[dic
 def cmd_tick(args: argparse.Namespace) -> int:
     from bot.platforms.console import ConsoleSender
     from bot.schedule.ticker import Ticker
+    from handlers.services import utc_now
 
     at = _parse_instant(args.at)
+    _check_tick_instant(at, utc_now(), args.force)
     settings = _settings()
     store = open_store(settings)
     services = load_services(settings, store)
@@ -324,13 +351,12 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.store.engine import current_revision, upgrade
+    from bot.store.diagnose import safe_url
+    from bot.store.engine import upgrade
 
-    store = open_store(_settings(), migrate=False)
-    before = current_revision(store.engine)
-    _, after = upgrade(store.engine)
-    url = _safe_url(_settings().database_url)
-    print(f"database {url}: " + (f"at {after}, up to date" if before == after else f"upgraded {before} -> {after}"))
+    settings = _settings()
+    store = open_store(settings, migrate=False)
+    print(f"database {safe_url(settings.database_url)}: {upgrade(store.engine).describe()}")
     return 0
 
 
@@ -357,6 +383,13 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from handlers.ids import MAX_ID_LENGTH, id_problem
+
+    for option, value in (("--user", args.user), ("--channel", args.channel)):
+        if problem := id_problem(value):
+            print(f"re-bot ask: {option} {problem}; ids are at most {MAX_ID_LENGTH} characters, without NUL",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     session = _session(args, as_json=args.json)
     lines = member_input(sys.stdin) if args.line == "-" else [args.line]
     if args.line != "-" and not args.line.strip().startswith("/"):
@@ -369,6 +402,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings("run")
     if not (settings.slack_enabled or settings.discord_enabled):
+        if settings.require_platform:
+            raise StartupError(
+                "re-bot: no Slack or Discord credentials are set, and RE_BOT_REQUIRE_PLATFORM=true (the container "
+                "image sets it: a container has no terminal for the console platform). "
+                f"{PLATFORM_VARIABLES} To try the console platform in a container: docker run -it re-bot console"
+            )
         _settings("console")  # the console's quieter log level: standard output and error are the member's screen
         print(f"re-bot: no platform credentials set; running the console platform. {PLATFORM_VARIABLES}",
               file=sys.stderr)  # fmt: skip
@@ -441,6 +480,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tick", help="one delivery pass as of an instant (idempotent; also the catch-up tool)")
     p.add_argument("--at", required=True, metavar="ISO-8601", help="the instant, e.g. 2025-03-30T07:00:00Z")
     p.add_argument("--json", action="store_true", help="one JSON line per delivery")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="allow an instant more than a day ahead of the clock (it moves every schedule past it)",
+    )
     p.set_defaults(func=cmd_tick)
 
     p = sub.add_parser("workspaces", help="every Slack workspace and Discord server served, active or removed")
@@ -491,16 +535,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (`docker stop`). A BaseException, like KeyboardInterrupt, so no `except Exception` on the way
+    (a handler's apology, a delivery pass's) swallows it: the command unwinds, closing what it opened, and exits 0."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Until the settings say otherwise (see _settings); the secrets already in the environment are redacted even
     # if the settings never load.
     configure_logging("text", logging.WARNING, secrets_in_environment(os.environ))
     args = build_parser().parse_args(argv)
+    # Every command stops on SIGTERM, the console platform as a container's PID 1 too (PID 1 has no default action
+    # for it). `re-bot run` with platforms replaces this with its graceful shutdown (bot.runtime.serve).
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
     except StartupError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except Terminated:
+        return 0
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -510,3 +568,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         # message can carry a token); Python's default hook would print it as is.
         log.critical("re-bot stopped on an unexpected error", exc_info=True)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -57,6 +57,17 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
 
 
+# How `re-bot config check` shows a setting left unset, where "not set" alone would not say what happens.
+_UNSET_MEANS = {
+    "RE_BOT_CONTENT_DIR": "the packaged content",
+    "RE_BOT_CONTENT_EXTRA": "no community content",
+    "RE_BOT_LOG_LEVEL": "INFO for run, WARNING otherwise",
+    "RE_BOT_CACHE_DIR": "$XDG_CACHE_HOME/re-bot, else ~/.cache/re-bot",
+    "SLACK_API_URL": "Slack's own",
+    "DISCORD_API_URL": "Discord's own",
+}
+
+
 class Settings(BaseSettings):
     """Every variable of the contract. Secrets are `SecretStr`, so they print as '**********'."""
 
@@ -104,6 +115,14 @@ class Settings(BaseSettings):
     rate_discord: float = Field(50.0, gt=0, le=50, validation_alias="RE_BOT_RATE_DISCORD")
     rate_discord_per_target: float = Field(1.0, gt=0, validation_alias="RE_BOT_RATE_DISCORD_PER_TARGET")
     rate_console: float = Field(1000.0, gt=0, validation_alias="RE_BOT_RATE_CONSOLE")
+
+    # Start-up and the container. The health check (`python -m bot.ops.healthcheck`) reads its timeout itself, with
+    # the standard library only; the field is here so `config check` validates it and shows it.
+    healthcheck_timeout: float = Field(4.0, gt=0, le=60, validation_alias="RE_BOT_HEALTHCHECK_TIMEOUT")
+    # The content and its matcher, cached between starts (content/cache.py); "off" turns the cache off.
+    cache_dir: str | None = Field(None, validation_alias="RE_BOT_CACHE_DIR")
+    # `re-bot run` refuses to fall back to the console platform (the image sets it: a container has no terminal).
+    require_platform: bool = Field(False, validation_alias="RE_BOT_REQUIRE_PLATFORM")
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -231,38 +250,40 @@ class Settings(BaseSettings):
         return [s for s in secrets if len(s) >= 4]  # a 1-3 character "secret" would redact ordinary words
 
     def describe(self) -> list[tuple[str, str]]:
-        """(variable, value) for `re-bot config check`, secrets shown only as set / not set."""
+        """(variable, value) for every setting the code reads, in the order declared; secrets only as set / not set.
 
-        def secret(v: SecretStr | None) -> str:
-            return f"set ({len(v.get_secret_value())} characters, hidden)" if v is not None else "not set"
+        Built from the fields themselves, so a new setting shows up in `re-bot config check` without a second list
+        (tests/test_config_docs.py checks the README's table against the same fields)."""
+        return [(variable, self._shown(variable, getattr(self, name))) for name, variable in self.variables().items()]
 
-        def plain(v: object, default: str = "not set") -> str:
-            return default if v is None else str(v)
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """{field name: environment variable} of every setting."""
+        return {name: str(field.validation_alias) for name, field in cls.model_fields.items()}
 
-        return [
-            ("RE_BOT_DATABASE_URL", redact_url(self.database_url)),
-            ("RE_BOT_CONTENT_DIR", plain(self.content_dir, "not set (the packaged content)")),
-            ("RE_BOT_CONTENT_EXTRA", plain(self.content_extra, "not set (no community content)")),
-            ("RE_BOT_CONTENT_WATCH", str(self.content_watch).lower()),
-            (
-                "RE_BOT_QUERY_RETENTION_DAYS",
-                f"{self.query_retention_days}" + (" (no text kept)" if self.query_retention_days == 0 else ""),
-            ),
-            ("RE_BOT_HTTP_HOST", self.http_host),
-            ("RE_BOT_HTTP_PORT", str(self.http_port)),
-            ("RE_BOT_LOG_FORMAT", self.log_format),
-            ("RE_BOT_LOG_LEVEL", plain(self.log_level, "not set (INFO for run, WARNING otherwise)")),
-            ("RE_BOT_CATCHUP_HOURS", f"{self.catchup_hours:g}"),
-            ("RE_BOT_SHUTDOWN_TIMEOUT", f"{self.shutdown_timeout:g}"),
-            ("RE_BOT_RATE_SLACK", plain(self.rate_slack, "not set (adapts to what Slack accepts)")),
-            ("RE_BOT_RATE_DISCORD", f"{self.rate_discord:g} (Discord's global limit is 50)"),
-            ("SLACK_BOT_TOKEN", secret(self.slack_bot_token)),
-            ("SLACK_SIGNING_SECRET", secret(self.slack_signing_secret)),
-            ("SLACK_APP_TOKEN", secret(self.slack_app_token)),
-            ("SLACK_API_URL", plain(self.slack_api_url, "not set (Slack's own)")),
-            ("DISCORD_TOKEN", secret(self.discord_token)),
-            ("DISCORD_API_URL", plain(self.discord_api_url, "not set (Discord's own)")),
-        ]
+    def _shown(self, variable: str, value: object) -> str:
+        if isinstance(value, SecretStr):
+            return f"set ({len(value.get_secret_value())} characters, hidden)"
+        if value is None:
+            means = _UNSET_MEANS.get(variable)
+            return f"not set ({means})" if means else "not set"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, float):
+            return f"{value:g}"
+        if variable == "RE_BOT_DATABASE_URL":
+            return redact_url(str(value))
+        if variable == "RE_BOT_QUERY_RETENTION_DAYS" and value == 0:
+            return "0 (no text kept)"
+        return str(value)
+
+    def content_cache_dir(self) -> Path | None:
+        """Where the content cache lives (None: RE_BOT_CACHE_DIR=off)."""
+        from content.cache import default_cache_dir
+
+        if self.cache_dir is None:
+            return default_cache_dir()
+        return None if self.cache_dir.strip().lower() == "off" else Path(self.cache_dir)
 
     def warnings(self) -> list[str]:
         """Settings that work but are probably not what the operator meant."""

@@ -19,7 +19,9 @@ work off (the store's outbox makes that work due again on the next start) or a p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.ops import metrics
+from bot.ops.healthcheck import port_file
 from bot.ops.inflight import Component, PlatformRuntime
 from handlers import Services
 
@@ -146,6 +149,23 @@ async def _stop_all(components: Iterable[Component], deadline: float) -> bool:
     return clean
 
 
+def _write_port_file(port: int) -> None:
+    path = port_file()
+    try:
+        tmp = path.with_name(f"{path.name}.{os.getpid()}")
+        tmp.write_text(f"{port}\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot write %s (%s): the health check will not find port %d", path, exc, port)
+
+
+def _remove_port_file(port: int) -> None:
+    path = port_file()
+    with contextlib.suppress(OSError, ValueError):
+        if int(path.read_text().strip()) == port:  # another process may have written its own since
+            path.unlink()
+
+
 async def serve(
     settings: Settings,
     services: Services,
@@ -177,6 +197,8 @@ async def serve(
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
     port = runner.addresses[0][1] if runner.addresses else settings.http_port
+    if settings.http_port == 0:  # any free port: tell the health check which one
+        _write_port_file(port)
     log.info(
         "serving HTTP on %s:%d (/healthz, /readyz, /metrics)",
         settings.http_host,
@@ -202,6 +224,8 @@ async def serve(
         deadline = loop.time() + settings.shutdown_timeout
         clean = await _stop_all(reversed(started), deadline)
         await runner.cleanup()
+        if settings.http_port == 0:
+            _remove_port_file(port)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     dead = health.dead()

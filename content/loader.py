@@ -6,6 +6,7 @@ Layout of a content folder:
   prompts.yaml      list of daily study prompts (see `schema.Prompt`)
   tracks.yaml       optional list of ordered study tracks (see `schema.Track`)
   synonyms.yaml     optional mapping of a word members type to the words it means, for the FAQ matcher
+  offtopic.yaml     optional list of questions that are not career questions, so the matcher answers them with none
 """
 
 from __future__ import annotations
@@ -65,6 +66,18 @@ def _read_text(path: Path, problems: _Problems) -> str | None:
         line = data[: exc.start].count(b"\n") + 1
         problems.add(path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
         return None
+
+
+def _read_yaml(path: Path, problems: _Problems) -> tuple[bool, Any]:
+    """(True, the parsed file, None when empty), or (False, None) after reporting why it could not be read."""
+    text = _read_text(path, problems)
+    if text is None:
+        return False, None
+    try:
+        return True, load_yaml(text)
+    except YamlProblem as exc:
+        problems.add(path, exc.line, exc.message)
+        return False, None
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -154,13 +167,10 @@ def _load_list(
 
     References are checked against all ids, so one broken entry is reported once, not again at every reference.
     """
-    text = _read_text(path, problems) if path else None
-    if text is None:
+    if path is None:
         return [], None
-    try:
-        raw = load_yaml(text)
-    except YamlProblem as exc:
-        problems.add(path, exc.line, exc.message)
+    ok, raw = _read_yaml(path, problems)
+    if not ok:
         return [], None
     if raw is None:
         raw = LineList()
@@ -218,15 +228,8 @@ def _check_near_duplicate_prompts(tasks: list[tuple[str, str, Path, int]], probl
 
 
 def _load_synonyms(path: Path, problems: _Problems) -> dict[str, tuple[str, ...]]:
-    text = _read_text(path, problems)
-    if text is None:
-        return {}
-    try:
-        raw = load_yaml(text)
-    except YamlProblem as exc:
-        problems.add(path, exc.line, exc.message)
-        return {}
-    if raw is None:
+    ok, raw = _read_yaml(path, problems)
+    if not ok or raw is None:
         return {}
     if not isinstance(raw, dict):
         problems.add(path, 1, "must be a mapping of word: [words it means]")
@@ -239,6 +242,23 @@ def _load_synonyms(path: Path, problems: _Problems) -> dict[str, tuple[str, ...]
             continue
         result[str(key).lower()] = tuple(w.lower() for w in words)
     return result
+
+
+def _load_off_topic(path: Path, problems: _Problems) -> tuple[str, ...]:
+    ok, raw = _read_yaml(path, problems)
+    if not ok or raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.add(path, 1, "must be a YAML list of questions (each line starting with '- ')")
+        return ()
+    lines = raw.item_lines if isinstance(raw, LineList) else [1] * len(raw)
+    result = []
+    for item, line in zip(raw, lines, strict=True):
+        if not isinstance(item, str) or not item.strip() or len(item) > limits.QUESTION:
+            problems.add(path, line, f"each item must be a question of 1 to {limits.QUESTION} characters")
+        else:
+            result.append(item.strip())
+    return tuple(result)
 
 
 def _ref_lines(raw: LineDict, key: str, values: Iterable[str]) -> list[tuple[str, int]]:
@@ -301,10 +321,13 @@ def _collect(roots: list[Path], problems: _Problems) -> Content:
     prompts, prompt_ids = layers("prompts.yaml", Prompt, "prompt", True)
     tracks, _ = layers("tracks.yaml", Track, "track", False)
     synonyms: dict[str, tuple[str, ...]] = {}
-    for root in roots:  # a community's synonyms extend the words a key means
+    off_topic: list[str] = []
+    for root in roots:  # a community's synonyms extend the words a key means; its off-topic examples add
         if (root / "synonyms.yaml").is_file():
             for key, words in _load_synonyms(root / "synonyms.yaml", problems).items():
                 synonyms[key] = tuple(dict.fromkeys((*synonyms.get(key, ()), *words)))
+        if (root / "offtopic.yaml").is_file():
+            off_topic += _load_off_topic(root / "offtopic.yaml", problems)
 
     # Ids and aliases share one namespace: `/re-faq WORD` must mean exactly one topic.
     names: list[tuple[str, Path, int]] = []
@@ -360,6 +383,7 @@ def _collect(roots: list[Path], problems: _Problems) -> Content:
         prompts=tuple(p for p, _, _ in prompts),
         tracks=tuple(t for t, _, _ in tracks),
         synonyms=synonyms,
+        off_topic=tuple(dict.fromkeys(off_topic)),
         directory=str(roots[0]),
         extra=tuple(str(r) for r in roots[1:]),
     )

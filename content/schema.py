@@ -150,6 +150,7 @@ class Content:
     prompts: tuple[Prompt, ...]
     tracks: tuple[Track, ...] = ()
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    off_topic: tuple[str, ...] = ()  # questions that are not about the career, so the matcher can tell them apart
     directory: str = ""
     extra: tuple[str, ...] = ()  # community folders merged over `directory` (RE_BOT_CONTENT_EXTRA)
 

@@ -8,6 +8,11 @@ Query words the content has never seen are corrected to the nearest known word (
 still match; words are stemmed (Snowball) so plurals and verb forms meet; `synonyms.yaml` maps member shorthand
 ("RE", "SWE", "comp") to the words the content uses. When the best topic does not stand out, the caller gets
 `confident=False` and the best three as suggestions.
+
+Questions that are not about the career at all (shopping, films, how attention works) must get no answer. The
+content's `offtopic.yaml` lists such questions; they join the example-question index as one more pseudo-topic, and
+when the query sits about as close to one of them as to every topic's closest question, or nothing scores, the match
+is `off_topic`.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from content import limits
 from content.schema import Content
 
 _WORD = re.compile(r"[a-z0-9]+(?:\+\+|#)?")
-# Words that carry no topic on their own. Kept short: "vs", "how", "much" and the like are signal here.
+# Words that carry no topic on their own. Kept short: "vs", "how", "much" and the like are signal here. Employers'
+# names are here too: members name the lab they dream of in every kind of question, so they say nothing of the topic.
 _STOPWORDS = frozenset(
     """
     a an the and or of to in on at for from with by about as is are was were be been being am it its this
@@ -35,6 +41,7 @@ _STOPWORDS = frozenset(
     out up any some such no not nor only own same s t don get got ive im id youre please tell know want
     wanna really thing things stuff someone somebody anyone anybody one ones something anything everything
     nothing today hello hi hey thanks thank pls plz lol guys folks okay ok yes yeah hmm question questions
+    anthropic openai deepmind google meta microsoft amazon apple nvidia cohere
     """.split()
 )
 
@@ -43,9 +50,14 @@ _K1, _B = 1.2, 0.5
 _SURFACE = 0.6
 _HEAD_K, _BODY_K, _BODY_W, _COVER_W, _ANY_W = 6.0, 8.0, 0.3, 1.5, 0.3
 _NEAREST = 2
+# The pseudo-topic of off-topic example questions; not a valid topic id, so it never collides with one.
+_OFF_TOPIC = "(off-topic)"
 # Below this score no topic is answered (off-topic or one vague word); below this lead over the runner-up the
 # answer comes with the next two topics offered beside it. Set from the score spread of right and wrong answers.
 _ANSWER_FLOOR, _CLEAR_MARGIN = 1.1, 0.15
+# An off-topic example question this much closer to the query (cosine) than every topic's closest question makes the
+# query off-topic; slightly below zero because a career question rarely sits as close to shopping or films.
+_OFF_TOPIC_LEAD = -0.02
 
 
 @dataclass(frozen=True)
@@ -55,11 +67,14 @@ class Match:
     topic: str | None  # the topic to answer, or None when the evidence is too weak to pick one
     confident: bool  # the topic stands clearly above the next one
     ranked: tuple[tuple[str, float], ...]  # (topic id, score), best first
+    off_topic: bool = False  # the question is not about the career at all: offer no topic
 
     @property
     def suggestions(self) -> tuple[str, ...]:
-        """The best three, offered instead of an answer when there is none."""
-        return tuple(t for t, s in self.ranked[:3] if s > 0) if self.topic is None else ()
+        """The best three, offered instead of an answer when there is none (never for an off-topic question)."""
+        if self.topic is not None or self.off_topic:
+            return ()
+        return tuple(t for t, s in self.ranked[:3] if s > 0)
 
     @property
     def alternatives(self) -> tuple[str, ...]:
@@ -155,16 +170,20 @@ class TopicMatcher:
         self._all = _Index({t: heads[t] + bodies[t] for t in heads})
         # Example questions as an inverted index (term -> the questions holding it) with each question's weight,
         # so a query touches only the questions it shares a word with.
-        idf = self._head.idf
+        # The off-topic examples join only this index, not the topics' BM25 statistics, so they never shift a
+        # word's weight; a word only they use weighs as a word no topic uses.
+        questions[_OFF_TOPIC] = [set(self._terms(q, correct=False)) for q in content.off_topic]
         self._question_weight: dict[tuple[str, int], float] = {}
         self._postings: dict[str, list[tuple[str, int]]] = {}
         for topic, items in questions.items():
             for index, question in enumerate(items):
-                self._question_weight[topic, index] = sum(idf.get(t, 0.0) for t in question) or 1.0
+                self._question_weight[topic, index] = sum(self._weight(t) for t in question) or 1.0
                 for term in question:
                     self._postings.setdefault(term, []).append((topic, index))
+        # Typos are corrected toward the content's own words only; words of the off-topic examples count as known
+        # (so "movies" stays "movies") but are never a correction ("interal" must become "internal", not "integral").
         self._vocabulary = sorted(w for w in vocabulary if len(w) > 2)
-        self._known = set(vocabulary)
+        self._known = vocabulary.union(*(words(text) for text in content.off_topic))
 
     # -- text normalisation -------------------------------------------------------------------------------
 
@@ -203,25 +222,30 @@ class TopicMatcher:
 
     # -- ranking --------------------------------------------------------------------------------------------
 
+    def _weight(self, term: str) -> float:
+        """A term's IDF over the topics' heads; a term no topic uses weighs as the rarest."""
+        return self._head.idf.get(term, self._head.unseen_idf)
+
     def _nearest_questions(self, terms: set[str]) -> dict[str, float]:
         """Per topic, the mean IDF-weighted cosine of the query with its two closest example questions (or title)."""
-        idf = self._head.idf
         # A word no topic uses counts as a rare word in the query's norm: "weather" must dilute "what".
-        norm = sum(idf.get(t, self._head.unseen_idf) for t in terms) or 1.0
+        norm = sum(self._weight(t) for t in terms) or 1.0
         shared: dict[tuple[str, int], float] = {}
         for term in terms:
             for key in self._postings.get(term, ()):
-                shared[key] = shared.get(key, 0.0) + idf[term]
+                shared[key] = shared.get(key, 0.0) + self._weight(term)
         per_topic: dict[str, list[float]] = {}
         for key, weight in shared.items():
             per_topic.setdefault(key[0], []).append(weight / math.sqrt(norm * self._question_weight[key]))
         return {topic: sum(sorted(sims, reverse=True)[:_NEAREST]) / _NEAREST for topic, sims in per_topic.items()}
 
-    def scores(self, query: str) -> dict[str, float]:
+    def _rank(self, query: str) -> tuple[dict[str, float], float]:
+        """Each topic's score, and how much closer the query sits to an off-topic example than to any topic's."""
         terms = set(self._terms(query[: limits.MEMBER_QUERY]))
         if not terms:
-            return {}
+            return {}, 0.0
         nearest = self._nearest_questions(terms)
+        off = nearest.pop(_OFF_TOPIC, 0.0)
         result = {}
         for topic in self._faqs:
             head = self._head.score(terms, topic)
@@ -232,18 +256,18 @@ class TopicMatcher:
                 + _COVER_W * nearest.get(topic, 0.0)
                 + _ANY_W * self._all.coverage(terms, topic)
             )
-        return result
+        return result, off - max(nearest.values(), default=0.0)
 
     def match(self, query: str) -> Match:
         key = " ".join(words(query[: limits.MEMBER_QUERY]))
         if key in self._exact:
             topic = self._exact[key]
             return Match(topic=topic, confident=True, ranked=((topic, float("inf")),))
-        scores = self.scores(query)
-        if not scores:
-            return Match(topic=None, confident=False, ranked=())
+        scores, off_lead = self._rank(query)
         ranked = tuple(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
-        best, best_score = ranked[0]
+        best, best_score = ranked[0] if ranked else (None, 0.0)
+        if best is None or best_score <= 0 or off_lead >= _OFF_TOPIC_LEAD:
+            return Match(topic=None, confident=False, ranked=ranked, off_topic=True)
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         if best_score < _ANSWER_FLOOR:
             return Match(topic=None, confident=False, ranked=ranked)

@@ -118,17 +118,23 @@ def topic_list(services: Services) -> Reply:
     )
 
 
+def off_topic(query: str, services: Services) -> Reply:
+    """The reply to a question that is not about the career (or has no words to go on): what the FAQ covers."""
+    return Reply(
+        command=COMMAND,
+        sections=(
+            Section(
+                text=f"I answer career questions about ML research engineering, and “{quote(query)}” doesn't look like"
+                " one. Ask about one of these topics, or type `/re-faq` to see them with their titles:"
+            ),
+            Section(text=" · ".join(f"`{t}`" for t in services.content.faqs)),
+        ),
+        error=True,
+    )
+
+
 def _suggest(query: str, suggestions: tuple[str, ...], services: Services, ref: str | None) -> Reply:
     faqs = services.content.faqs
-    if not suggestions:
-        return Reply(
-            command=COMMAND,
-            sections=(
-                Section(text=f"I couldn't find a topic for “{quote(query)}”."),
-                Section(text="Type `/re-faq` to see every topic, or ask in other words."),
-            ),
-            error=True,
-        )
     return Reply(
         command=COMMAND,
         sections=(
@@ -158,7 +164,7 @@ def faq(inv: Invocation, services: Services) -> Reply:
     match = services.matcher.match(query)
     ref = _record(inv, services, query, match.topic, match)
     if match.topic is None:
-        return _suggest(query, match.suggestions, services, ref)
+        return _suggest(query, match.suggestions, services, ref) if match.suggestions else off_topic(query, services)
     reply = answer(services.content.faqs[match.topic], services, ref)
     if not match.alternatives:
         return reply

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
+from handlers.ids import invocation_id_problem
 from handlers.safe_text import quote
 from handlers.services import Services
 from handlers.types import Invocation, Reply, Section
@@ -82,11 +83,16 @@ def unknown_command(name: str) -> Reply:
     return error_reply(name, f"I don't know the command /{shown}.", *hints)
 
 
+ID_HINT = "Nothing was saved. This is the platform's (or the console's `:user` / `:channel`) id, not your text."
+
+
 def dispatch(inv: Invocation, services: Services) -> Reply:
     """Run a slash command. Never raises: a bug becomes an apology, logged with its traceback."""
     spec = COMMANDS.get(inv.command.lstrip("/").lower())
     if spec is None:
         return unknown_command(inv.command)
+    if bad := invocation_id_problem(inv):
+        return error_reply(spec.name, bad, ID_HINT)
     try:
         pinned = services.pinned()  # a content reload meanwhile does not change what this command sees
         return spec.handler(_with_now(inv, pinned), pinned)
@@ -100,6 +106,8 @@ def run_action(name: str, value: str, inv: Invocation, services: Services) -> Re
     fn = ACTIONS.get(name)
     if fn is None:
         return error_reply(inv.command, "That button no longer does anything. Try the command again.")
+    if bad := invocation_id_problem(inv):
+        return error_reply(inv.command, bad, ID_HINT)
     try:
         pinned = services.pinned()
         return fn(_with_now(inv, pinned), value, pinned)

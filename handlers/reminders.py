@@ -69,10 +69,12 @@ def ask_for_zone(command_name: str, example: str) -> Reply:
     )
 
 
-def fmt_local(instant: datetime, zone: str) -> str:
-    """'Sun 26 Oct 02:40', plus which one when that wall time happens twice that day (clocks falling back)."""
+def fmt_local(instant: datetime, zone: str, now: datetime | None = None) -> str:
+    """'Sun 26 Oct 02:40', plus which one when that wall time happens twice that day (clocks falling back), and the
+    year when it is not `now`'s year there (a date next year, or one a `re-bot tick --at` in the future moved to)."""
     local = instant.astimezone(ZoneInfo(zone))
-    text = local.strftime("%a %d %b %H:%M")
+    same_year = now is None or now.astimezone(local.tzinfo).year == local.year
+    text = local.strftime("%a %d %b %H:%M" if same_year else "%a %d %b %Y %H:%M")
     twin = local.replace(fold=1 - local.fold)
     if twin.utcoffset() != local.utcoffset():
         offset = local.strftime("%z")
@@ -88,10 +90,10 @@ def describe(info: ScheduleInfo, what: str, now: datetime) -> str:
         text += f" **Paused**: {info.pause_reason or 'until you resume it'}."
     else:
         if info.paused_until and info.paused_until > now:
-            text += f" Paused until {fmt_local(info.paused_until, rule.zone)}."
-        text += f" Next: {fmt_local(info.next_fire_at, rule.zone)}."
+            text += f" Paused until {fmt_local(info.paused_until, rule.zone, now)}."
+        text += f" Next: {fmt_local(info.next_fire_at, rule.zone, now)}."
     if info.snooze_at and info.snooze_at > now and info.active:
-        text += f" Snoozed reminder at {fmt_local(info.snooze_at, rule.zone)}."
+        text += f" Snoozed reminder at {fmt_local(info.snooze_at, rule.zone, now)}."
     return text
 
 

@@ -37,11 +37,31 @@ def channel_post_reply(paper: Paper) -> Reply:
     return replace(base, sections=body, ephemeral=False, followups=(thread,) if prompts else ())
 
 
-def _not_allowed(name: str) -> Reply:
+# Who may change a channel's subscription, in each platform's own words (the adapters apply these rules).
+WHO_MAY_MANAGE = {
+    "slack": "Only workspace admins and the channel's creator can change this channel's subscription.",
+    "discord": "Only members who can manage this channel (Manage Channels or Manage Server) can change its "
+    "subscription.",
+}
+ASK_SOMEONE = {
+    "slack": "Ask a workspace admin or the channel's creator, or use `/re-remind` for a personal reminder.",
+    "discord": "Ask a moderator, or use `/re-remind` for a personal reminder.",
+}
+
+
+def _not_allowed(inv: Invocation, name: str) -> Reply:
+    platform = inv.platform.capitalize()
+    if inv.can_manage_channel is None:  # the platform did not answer in time: not a refusal
+        return error_reply(
+            name,
+            f"I couldn't check with {platform} whether you may change this channel's subscription: it answered too "
+            "slowly.",
+            "Please try again in a moment.",
+        )
     return error_reply(
         name,
-        "Only members who may manage this channel (or the server) can change its subscription.",
-        "Ask a channel manager, or use `/re-remind` for a personal reminder.",
+        WHO_MAY_MANAGE.get(inv.platform, "Only members who may manage this channel can change its subscription."),
+        ASK_SOMEONE.get(inv.platform, "Ask someone who manages it, or use `/re-remind` for a personal reminder."),
     )
 
 
@@ -71,7 +91,9 @@ def subscribe(inv: Invocation, services: Services) -> Reply:
             sections=(Section(text=describe(info, "The paper of the day is posted here", inv.now)),),
         )
     if not inv.can_manage_channel:
-        return _not_allowed(COMMAND)
+        return _not_allowed(inv, COMMAND)
+    if inv.cannot_post:  # say so now, not with a paused subscription after the first post fails
+        return error_reply(COMMAND, inv.cannot_post)
     words = text.split()
     if words[0].lower() in FEEDS:
         words = words[1:]
@@ -111,7 +133,7 @@ def unsubscribe(inv: Invocation, services: Services) -> Reply:
             "Write `/re-unsubscribe` (or `/re-unsubscribe papers`) to stop this channel's paper of the day.",
         )
     if not inv.can_manage_channel:
-        return _not_allowed(UNSUBSCRIBE)
+        return _not_allowed(inv, UNSUBSCRIBE)
     gone = store.delete_schedule(CHANNEL_POST, inv.platform, inv.channel)
     msg = "This channel no longer gets the paper of the day." if gone else "This channel had no subscription."
     return Reply(command=UNSUBSCRIBE, title="Unsubscribed", sections=(Section(text=msg),))

@@ -24,7 +24,10 @@ class Invocation:
     channel: str = "C-console"
     platform: Platform = "console"
     tz: str | None = None  # IANA zone the platform knows for the member (Slack users.info), if any
-    can_manage_channel: bool = False  # may the member change this channel's subscriptions?
+    # May the member change this channel's subscriptions? None: the platform could not tell in time (a slow lookup),
+    # so the member is asked to try again rather than refused.
+    can_manage_channel: bool | None = False
+    cannot_post: str | None = None  # why the bot cannot post in this channel, in the platform's words with the fix
     workspace_admin: bool = False  # Slack workspace admin or owner / may manage the Discord server / the console
     workspace: str | None = None  # Slack team id / Discord guild id, when there is one
     now: datetime | None = None  # the instant the command is handled at; None means "ask the clock"

@@ -80,6 +80,23 @@ def pg_url() -> Iterator[str]:
         conn.close()
 
 
+@pytest.fixture
+def private_pg():
+    """A PostgreSQL database of this test's own, which the test may close to connections, and the admin connection."""
+    conn, user = _pg_admin()
+    if conn is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required in CI ({user})")
+        pytest.skip(f"PostgreSQL not available ({user})")
+    name = f"re_bot_test_{secrets.token_hex(6)}"
+    conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield conn, name, f"postgresql+psycopg://{user}@127.0.0.1:5432/{name}"
+    finally:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
 @pytest.fixture(scope="session")
 def pg_store(pg_url: str) -> Iterator[Store]:
     store = open_store(Settings(RE_BOT_DATABASE_URL=pg_url), migrate=True)

@@ -40,6 +40,8 @@ def test_ask_json_has_the_contract_fields(workdir: Path) -> None:
     assert reply["paper"] is None and reply["suggestions"] == []
     paper = json.loads(run("ask", "--json", "/re-paper", cwd=workdir).stdout)
     assert paper["paper"] and paper["topic"] is None
+    off_topic = json.loads(run("ask", "--json", "/re-faq best pizza in Naples", cwd=workdir).stdout)
+    assert off_topic["topic"] is None and off_topic["suggestions"] == []
 
 
 def test_ask_reads_lines_from_stdin_with_user_and_channel(workdir: Path) -> None:

@@ -25,14 +25,14 @@ def test_ask_then_tick_json_delivers_once(db, capsys):
     assert main(["ask", "--json", "/re-remind daily 09:00 Europe/Berlin"]) == 0
     assert main(["ask", "--json", "--channel", "C-team", "/re-subscribe papers 08:00 UTC weekdays"]) == 0
     capsys.readouterr()
-    assert main(["tick", "--at", "2031-01-06T08:00:00Z", "--json"]) == 0
+    assert main(["tick", "--at", "2031-01-06T08:00:00Z", "--json", "--force"]) == 0
     got = lines(capsys)
     assert {(d["platform"], d["target"], d["kind"], d["fire_time"]) for d in got} == {
         ("console", "U-console", "reminder", "2031-01-06T08:00:00+00:00"),
         ("console", "C-team", "channel-post", "2031-01-06T08:00:00+00:00"),
     }
     assert all(d["text"] for d in got)
-    assert main(["tick", "--at", "2031-01-06T08:00:00Z", "--json"]) == 0
+    assert main(["tick", "--at", "2031-01-06T08:00:00Z", "--json", "--force"]) == 0
     assert lines(capsys) == []  # idempotent
 
 

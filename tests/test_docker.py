@@ -83,7 +83,7 @@ def test_build_installs_the_same_project_as_ci():
     # CI (.ci/run -> make test) installs the project from pyproject.toml with pip and runs the content check.
     makefile = (ROOT / "Makefile").read_text()
     assert "pip install -q -e '.[test]'" in makefile and "re-bot content check" in makefile
-    assert re.search(r"pip install --no-cache-dir \.(\s|$)", runs), "the image installs `.` like CI, not a list"
+    assert re.search(r"pip (--python \S+ )?install --no-cache-dir \.(\s|$)", runs), "installs `.` like CI"
     assert "re-bot content check" in runs
     assert "requirements" not in runs  # one source of dependencies: pyproject.toml
 
@@ -158,3 +158,56 @@ def test_compose_grace_period_outlasts_the_shutdown_timeout(compose):
     assert grace > float(bot["environment"]["RE_BOT_SHUTDOWN_TIMEOUT"])
     # and the image's default fits `docker stop`'s 10 s
     assert Settings(_env_file=None).shutdown_timeout < 10
+
+
+def _stages() -> list[list[tuple[str, str]]]:
+    stages: list[list[tuple[str, str]]] = []
+    for instr, args in instructions():
+        if instr == "FROM":
+            stages.append([])
+        if stages:
+            stages[-1].append((instr, args))
+    return stages
+
+
+def test_no_buildkit_syntax_directive():
+    """`# syntax=` makes BuildKit fetch a frontend image from Docker Hub before the first step; nothing needs it."""
+    first = (ROOT / "Dockerfile").read_text().splitlines()[0]
+    assert not re.match(r"#\s*syntax\s*=", first, re.IGNORECASE)
+
+
+def test_the_runtime_image_has_no_pip_or_setuptools():
+    build, runtime = _stages()[0], _stages()[-1]
+    build_runs = " && ".join(args for instr, args in build if instr == "RUN")
+    assert "python -m venv --without-pip /opt/re-bot" in build_runs, "the venv copied to the runtime has no pip"
+    runtime_runs = " && ".join(args for instr, args in runtime if instr == "RUN")
+    assert re.search(r"pip uninstall --yes pip setuptools wheel", runtime_runs), "the base image's own go too"
+    assert runtime_runs.index("pip uninstall") < runtime_runs.index("groupadd")
+
+
+def test_the_image_requires_platform_credentials_and_finds_its_content_cache():
+    assert env()["RE_BOT_REQUIRE_PLATFORM"] == "true"
+    assert Settings(_env_file=None, RE_BOT_REQUIRE_PLATFORM=env()["RE_BOT_REQUIRE_PLATFORM"]).require_platform
+    cache = env()["RE_BOT_CACHE_DIR"]
+    runs = " && ".join(args_of("RUN"))
+    assert f"RE_BOT_CACHE_DIR={cache}" in runs, "the build fills the cache the runtime reads"
+    assert f"chmod -R a+rX {cache}" in runs, "readable by the non-root user"
+
+
+def test_compose_replicas_never_migrate(compose):
+    """The comment says the replicas leave migrations to the one-off service: make sure they do."""
+    services = compose["services"]
+    assert services["bot"]["environment"]["RE_BOT_AUTO_MIGRATE"] == "false"
+    assert services["bot"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert (
+        services["migrate"]["environment"]["RE_BOT_DATABASE_URL"]
+        == services["bot"]["environment"]["RE_BOT_DATABASE_URL"]
+    )
+
+
+def test_readme_says_a_bind_mounted_data_folder_must_be_writable_by_the_image_user():
+    (user,) = args_of("USER")
+    uid = user.split(":")[0]
+    readme = (ROOT / "README.md").read_text()
+    assert f"writable by uid {uid}" in readme and f"chown {uid}:{uid}" in readme

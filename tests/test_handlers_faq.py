@@ -102,3 +102,11 @@ def test_a_failing_handler_becomes_an_apology(services: Services, monkeypatch) -
     monkeypatch.setitem(registry.COMMANDS, "re-faq", replace(spec, handler=boom))
     reply = ask(services, "phd")
     assert reply.error and "went wrong" in reply.sections[0].text
+
+
+def test_off_topic_question_gets_the_scope_and_the_topic_list(services: Services) -> None:
+    reply = ask(services, "what's a good pizza place near the train station")
+    text = " ".join(s.text for s in reply.sections)
+    assert reply.topic is None and reply.suggestions == () and reply.buttons == ()
+    assert "I answer career questions about ML research engineering" in text
+    assert all(f"`{topic}`" in text for topic in services.content.faqs)

@@ -213,3 +213,15 @@ def test_prompts_on_one_topic_that_set_different_tasks_pass(content_dir: Path) -
         "text: Read Section 2 of the Adam paper and explain what bias correction fixes in the first steps.",
     )
     assert problems_of(content_dir) == []
+
+
+def test_off_topic_examples_must_be_questions(content_dir: Path) -> None:
+    (content_dir / "offtopic.yaml").write_text('- "how do I bake bread"\n- 42\n- ""\n', encoding="utf-8")
+    found = problems_of(content_dir)
+    assert [(name, line) for name, line, _ in found] == [("offtopic.yaml", 2), ("offtopic.yaml", 3)]
+    assert found[0][2] == "each item must be a question of 1 to 200 characters"
+
+
+def test_off_topic_examples_load(content_dir: Path) -> None:
+    (content_dir / "offtopic.yaml").write_text('- "how do I bake bread"\n', encoding="utf-8")
+    assert load_content(content_dir).off_topic == ("how do I bake bread",)

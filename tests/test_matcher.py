@@ -10,22 +10,58 @@ from content import Content
 from content.search import TopicMatcher
 
 DATA = Path(__file__).parent / "data"
-DEV_FLOOR = 0.95  # measured 41/42 on the development set
-HELDOUT_FLOOR = 0.87  # measured 188/216 on the independently written set
+DEV_FLOOR = 0.95  # measured 40/42 on the development set
+HELDOUT_FLOOR = 0.87  # measured 188/216 on the first independently written set
+# The second independent set (bench/faq_accuracy.py): the matcher was tuned on its even rows only.
+HELDOUT2_TUNE_FLOOR = 0.85  # measured 129/150
+HELDOUT2_CHECK_FLOOR = 0.72  # measured 110/150 on the rows never tuned on
+OFF_TOPIC_ANSWERED_CEILING = 6  # of its 40 off-topic questions, measured 6 still answered (goal 0)
+WRONG_DIRECT_CEILING = 0.14  # share of its direct answers that name the wrong topic, measured 36/275 (goal 0.05)
 
 
-def accuracy(matcher: TopicMatcher, path: Path) -> float:
-    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
-    hits = sum(matcher.match(r["q"]).topic in r["ok"] for r in rows)  # a withheld answer counts as wrong
-    return hits / len(rows)
+def rows_of(name: str) -> list[dict]:
+    return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+
+
+def accuracy(matcher: TopicMatcher, rows: list[dict]) -> float:
+    on_topic = [r for r in rows if r["ok"]]
+    hits = sum(matcher.match(r["q"]).topic in r["ok"] for r in on_topic)  # a withheld answer counts as wrong
+    return hits / len(on_topic)
 
 
 def test_dev_set_accuracy_floor(content: Content) -> None:
-    assert accuracy(TopicMatcher(content), DATA / "faq-dev-questions.yaml") >= DEV_FLOOR
+    assert accuracy(TopicMatcher(content), rows_of("faq-dev-questions.yaml")) >= DEV_FLOOR
 
 
 def test_heldout_set_accuracy_floor(content: Content) -> None:
-    assert accuracy(TopicMatcher(content), DATA / "faq-heldout-questions.yaml") >= HELDOUT_FLOOR
+    assert accuracy(TopicMatcher(content), rows_of("faq-heldout-questions.yaml")) >= HELDOUT_FLOOR
+
+
+def test_second_heldout_set_floors(content: Content) -> None:
+    matcher = TopicMatcher(content)
+    rows = rows_of("faq-heldout-2.yaml")
+    assert accuracy(matcher, rows[0::2]) >= HELDOUT2_TUNE_FLOOR
+    assert accuracy(matcher, rows[1::2]) >= HELDOUT2_CHECK_FLOOR
+    off_topic = [r["q"] for r in rows if not r["ok"]]
+    assert sum(matcher.match(q).topic is not None for q in off_topic) <= OFF_TOPIC_ANSWERED_CEILING
+    direct = [(r, matcher.match(r["q"]).topic) for r in rows if r["ok"]]
+    direct = [(r, topic) for r, topic in direct if topic is not None]
+    assert sum(topic not in r["ok"] for r, topic in direct) / len(direct) <= WRONG_DIRECT_CEILING
+
+
+def test_off_topic_questions_get_no_topic_and_no_suggestions(content: Content) -> None:
+    matcher = TopicMatcher(content)
+    for query in ("which hiking boots should I buy for the Alps", "how do I bake a chocolate cake",
+                  "who won the tennis final last sunday"):  # fmt: skip
+        match = matcher.match(query)
+        assert match.topic is None and match.off_topic and match.suggestions == (), query
+    # A career question that names the same everyday things is still answered.
+    assert matcher.match("how much do research engineers earn in London").topic == "salary"
+
+
+def test_off_topic_examples_never_correct_a_typo(content: Content) -> None:
+    # "interal" is as close to an off-topic example's "integral" as to the content's "internal".
+    assert TopicMatcher(content).match("interal transfer to the ml team").topic == "inside-moves"
 
 
 def test_every_example_question_finds_its_topic(content: Content) -> None:

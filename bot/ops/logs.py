@@ -159,7 +159,8 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries chatty at INFO (every /healthz probe, every gateway event) only speak up on WARNING, unless DEBUG.
-    for noisy in ("aiohttp.access", "slack_bolt", "slack_sdk", "discord", "apscheduler"):
+    # Alembic announces every plugin and migration context at INFO: noise at every start.
+    for noisy in ("aiohttp.access", "slack_bolt", "slack_sdk", "discord", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)
     return handler
 

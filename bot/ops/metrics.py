@@ -102,6 +102,13 @@ DUE_BACKLOG = Gauge(
     "Schedules due but not yet delivered after the last pass (should return to 0; growing means falling behind).",
     registry=REGISTRY,
 )
+PLATFORM_NOTICES = Counter(
+    "re_bot_platform_notices",
+    "What a platform told the bot about itself rather than a member: notice=app_rate_limited (Slack dropped events "
+    "over its limit), event_retry_skipped (a retried event already handled, answered 200 and not run again).",
+    ["platform", "notice"],
+    registry=REGISTRY,
+)
 CONTENT_RELOADS = Counter(
     "re_bot_content_reloads",
     "Content reloads (SIGHUP or a changed file): ok (swapped in), invalid (problems logged as PATH:LINE; the old "
@@ -183,6 +190,11 @@ def observe_rate_limit(platform: str, seconds: float) -> None:
     p = _platform(platform)
     RATE_LIMIT_WAITS.labels(p).inc()
     RATE_LIMIT_WAIT_SECONDS.labels(p).inc(max(seconds, 0.0))
+
+
+def observe_platform_notice(platform: str, notice: str) -> None:
+    """Count one notice from a platform (a fixed set of names chosen by the caller, never a payload's text)."""
+    PLATFORM_NOTICES.labels(_platform(platform), notice).inc()
 
 
 def observe_tick(seconds: float, *, delivered: int = 0, backlog: int | None = None) -> None:

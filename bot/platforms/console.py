@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import shlex
 import textwrap
 import threading
@@ -17,12 +18,19 @@ from bot.markup import render
 from bot.ops.observed import dispatch, run_action
 from bot.schedule.delivery import Sent
 from handlers import Button, Invocation, Reply, Services
+from handlers.ids import MAX_ID_LENGTH, id_problem
 from handlers.registry import closest_command
 from handlers.safe_text import valid_text
+
+log = logging.getLogger(__name__)
 
 WIDTH = 88
 DEFAULT_USER = "U-console"
 DEFAULT_CHANNEL = "C-console"
+DELIVERY_APOLOGY = (
+    "(Sorry: scheduled reminders and posts could not be checked just now; the database did not answer. "
+    "Your command still runs; they go out on a later line once it answers.)\n"
+)
 RULE = "-" * WIDTH + "\n"  # between replies when the output is read later (piped), not on a live terminal
 HISTORY_FILE = ".re_bot_history"  # in the user's home: the console's line history
 HISTORY_LENGTH = 1000
@@ -98,6 +106,12 @@ def reply_json(reply: Reply) -> dict[str, object]:
     }
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception as one short line for an operator: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 class ConsoleSender:
     """The console platform's delivery: prints a scheduled post or reminder (or, with `out=None`, only records it;
     `re-bot tick --json` prints its own JSON lines)."""
@@ -152,6 +166,15 @@ class ConsoleSession:
                 shown.append(f"[{what} {result.target}]\n{result.text}")
         return "\n".join(shown) + "\n" if shown else None
 
+    def deliver_due_or_apologise(self) -> str | None:
+        """`deliver_due`, but a failing database costs this line's deliveries only, never the session: what was due
+        stays due (the outbox is transactional) and a later pass delivers it."""
+        try:
+            return self.deliver_due()
+        except Exception as exc:
+            log.warning("the delivery pass failed: %s", first_line(exc))
+            return DELIVERY_APOLOGY
+
     def invocation(self, command: str, text: str) -> Invocation:
         # The console is the operator's own terminal: the acting member may manage every channel.
         return Invocation(
@@ -197,6 +220,10 @@ class ConsoleSession:
         except ValueError:
             words = line[1:].split()
         name, args = (words[0].lower(), words[1:]) if words else ("", [])
+        if name in ("user", "channel") and len(args) == 1 and (problem := id_problem(args[0])):
+            return self._emit_text(
+                f"(:{name} not changed: that id {problem}; ids are at most {MAX_ID_LENGTH} characters, without NUL)\n"
+            )
         if name == "user" and len(args) == 1:
             self.user = args[0]
             return None if self.as_json else f"(acting as member {self.user})\n"
@@ -231,7 +258,7 @@ class ConsoleSession:
             out.write(prompt)
             out.flush()
         for line in lines:
-            for text in (self.deliver_due(), self.handle_line(line)):
+            for text in (self.deliver_due_or_apologise(), self.handle_line(line)):
                 if not text:
                     continue
                 if shown and not interactive and not self.as_json:

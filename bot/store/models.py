@@ -174,7 +174,10 @@ class FaqQuery(Base):
     """
 
     __tablename__ = "faq_queries"
-    __table_args__ = (Index("ix_faq_queries_asked", "asked_at"),)
+    __table_args__ = (
+        Index("ix_faq_queries_asked", "asked_at"),
+        Index("ix_faq_queries_token", "token_hash", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     platform: Mapped[str] = mapped_column(String(16))
@@ -184,16 +187,18 @@ class FaqQuery(Base):
     topic: Mapped[str | None] = mapped_column(String(80))
     nearest: Mapped[str] = mapped_column(String(300), default="")  # comma-separated topic ids, best first
     confidence: Mapped[float | None] = mapped_column(Float)
-    token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the feedback buttons' token (see FaqVote)
+    token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the buttons' token: how a press finds its row
 
 
 class FaqVote(Base):
     """A member's "Helpful" / "Not what I asked" on one topic shown for one question; a second press updates it.
 
     The key's `voter` is HMAC-SHA256(token, "platform:user"), where `token` is a random secret that exists only in
-    the answer's buttons (the database keeps its sha256 to reject forged presses). The same member pressing again
-    gives the same voter, so the vote is replaced, never counted twice; but the database alone cannot tell whose
-    vote it is, because testing a member id against `voter` needs the token it does not hold.
+    the answer's buttons (the database keeps its sha256, to find the question and to refuse made-up tokens). The
+    same member pressing again gives the same voter, so the vote is replaced, never counted twice; but the database
+    alone cannot tell whose vote it is, because testing a member id against `voter` needs the token it does not hold.
+    (A plain salted hash of the member id would not do: with the salt in the same database, trying each member of
+    the workspace would find the voter, and so who asked the question.)
     """
 
     __tablename__ = "faq_votes"

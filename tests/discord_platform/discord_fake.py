@@ -388,6 +388,8 @@ class FakeDiscord:
             if kind in (4, 7, 8):
                 answer["resource"] = {"type": kind, **({"message": message} if message else {})}
             return json_response(answer)
+        if m == "DELETE" and re.fullmatch(r"/webhooks/\d+/[^/]+/messages/[^/]+", r.path):
+            return web.Response(status=204)  # Delete Original / Followup Message: 204 No Content
         if m in ("POST", "PATCH") and re.fullmatch(r"/webhooks/\d+/[^/]+(/messages/[^/]+)?", r.path):
             return json_response(self.message_payload(0, body))
         if m == "POST" and r.path == "/users/@me/channels":

@@ -33,12 +33,22 @@ async def test_another_paper_on_a_channel_post_answers_only_the_presser(client, 
     assert body["data"]["flags"] & EPHEMERAL
 
 
+def shared_post(fake_discord, payload: dict) -> dict:
+    """The public message a Share press posted: a follow-up of the press (the press itself was deferred)."""
+    [post] = fake_discord.calls("POST", rf"/webhooks/\d+/{payload['token']}")
+    return post.json
+
+
+def private_update(fake_discord, payload: dict) -> dict:
+    [edit] = fake_discord.calls("PATCH", rf"/webhooks/\d+/{payload['token']}/messages/@original")
+    return edit.json
+
+
 async def test_share_faq_posts_publicly_crediting_the_member_without_pinging(client, fake_discord):
     payload = press("re:faq.share:phd")
     await feed(client, payload)
-    body = callback_of(fake_discord, payload)
-    assert body["type"] == 4
-    data = body["data"]
+    assert callback_of(fake_discord, payload)["type"] == 6  # DEFERRED_UPDATE_MESSAGE: the private answer changes
+    data = shared_post(fake_discord, payload)
     assert not (data.get("flags") or 0) & EPHEMERAL
     assert data["content"] == f"Shared by <@{MEMBER_ID}>"
     assert data["allowed_mentions"] == {"parse": []}
@@ -69,11 +79,46 @@ async def test_generic_share_copies_the_private_answer_to_the_channel(client, fa
     }
     payload = press("re:share:", message=message)
     await feed(client, payload)
-    data = callback_of(fake_discord, payload)["data"]
+    data = shared_post(fake_discord, payload)
     assert not (data.get("flags") or 0) & EPHEMERAL
     assert data["content"] == f"Shared by <@{MEMBER_ID}>"
     assert data["embeds"][0]["title"] == "Paper of the day"
     assert buttons_of(data) == [("Another paper", "re:paper.another:transformer")]
+    # The private answer now says where the post is, and keeps only its other buttons.
+    update = private_update(fake_discord, payload)
+    assert update["content"].startswith("✓ You shared this in the channel: https://discord.com/channels/")
+    assert buttons_of(update) == [("Another paper", "re:paper.another:transformer")]
+
+
+async def test_share_pressed_twice_posts_once(client, fake_discord):
+    first, second = press("re:faq.share:phd"), press("re:faq.share:phd")
+    second["message"] = first["message"]  # the same private answer
+    await feed(client, first)
+    await feed(client, second)
+    assert len(fake_discord.calls("POST", r"/webhooks/\d+/[^/]+")) == 1
+    again = callback_of(fake_discord, second)
+    assert again["type"] == 4 and again["data"]["flags"] & EPHEMERAL
+    assert again["data"]["content"].startswith("You already shared this in the channel. https://discord.com/")
+
+
+async def test_a_share_discord_refuses_tells_the_member_the_missing_permission(client, fake_discord):
+    import discord
+
+    from bot.ops.metrics import REGISTRY
+
+    def count(outcome: str) -> float:
+        labels = {"platform": "discord", "command": "button:faq.share", "outcome": outcome}
+        return REGISTRY.get_sample_value("re_bot_commands_total", labels) or 0.0
+
+    before = count("error")
+    payload = press("re:faq.share:phd")
+    payload["app_permissions"] = str(discord.Permissions(view_channel=True).value)
+    fake_discord.fail("POST", r"/webhooks/\d+/[^/]+", 403, {"message": "Missing Permissions", "code": 50013})
+    await feed(client, payload)
+    [_, notice] = fake_discord.calls("POST", rf"/webhooks/\d+/{payload['token']}")
+    assert notice.json["flags"] & EPHEMERAL
+    assert "**Send Messages** and **Embed Links**" in notice.json["content"]
+    assert count("error") == before + 1
 
 
 async def test_prompt_another(client, fake_discord):

@@ -85,6 +85,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # what arrived at response_url
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # seconds a method takes to answer: a slow Slack
     socket_replies: asyncio.Queue | None = None
     _runner: web.AppRunner | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -161,6 +162,8 @@ class FakeSlack:
         )
         if self.record:
             self.calls.append(call)
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
         if self.revoked:
             call.ok = False
             return web.json_response({"ok": False, "error": "token_revoked"})

@@ -119,6 +119,7 @@ class SlackServer:
     store: Store | None = None
     clock: Clock | None = None
     _ticker: Ticker | None = None
+    _events: int = 0
 
     async def tick(self, now: datetime) -> TickReport:
         """One scheduler pass as of `now` (the same Ticker `re-bot run` uses), delivering through the Slack sender."""
@@ -188,10 +189,18 @@ class SlackServer:
         await wait_until(lambda: len(self.fake.calls_to(method)) >= count)
         return self.fake.calls_to(method)
 
-    async def event(self, event: dict[str, Any]) -> tuple[int, Any]:
+    async def event(self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None,
+                    ) -> tuple[int, Any]:  # fmt: skip
+        """An Events API delivery; each gets a new event_id unless one is given. With `retry`, Slack's retry headers
+        (X-Slack-Retry-Num and X-Slack-Retry-Reason), as Slack sends a delivery it got no 200 for."""
+        self._events += 1
         body = json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
-                           "event_id": "Ev1", "event_time": 1700000000, "event": event})  # fmt: skip
-        return await self.signed(body, content_type="application/json")
+                           "event_id": event_id or f"Ev{self._events}", "event_time": 1700000000,
+                           "event": event})  # fmt: skip
+        headers = signed_headers(body, content_type="application/json")
+        if retry is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(body, headers)
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:

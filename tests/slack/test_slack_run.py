@@ -135,3 +135,66 @@ async def test_re_bot_run_with_a_bad_token_says_so_and_exits_1(fake: FakeSlack, 
     text = stderr.decode()
     assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in text
     assert "Traceback" not in text
+
+
+async def test_re_bot_run_reloads_content_on_sighup_and_on_file_changes(fake: FakeSlack, tmp_path: Path):
+    """SIGHUP swaps in a community topic; a broken file (picked up by RE_BOT_CONTENT_WATCH) is refused, the answer
+    and /readyz unchanged, and /metrics counts both outcomes."""
+    port = _free_port()
+    extra = tmp_path / "community"
+    (extra / "faq").mkdir(parents=True)
+    env = _env(fake, tmp_path, port) | {"RE_BOT_CONTENT_EXTRA": str(extra), "RE_BOT_CONTENT_WATCH": "true"}
+    proc = await _start(env, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    body = urlencode({"command": "/re-faq", "text": "pizza-night", "user_id": "U1", "channel_id": "C1",
+                      "team_id": TEAM, "response_url": fake.response_url()})  # fmt: skip
+
+    async def answer(session: aiohttp.ClientSession) -> str:
+        async with session.post(f"{base}/slack/events", data=body, headers=signed_headers(body)) as resp:
+            return str((await resp.json())["blocks"])
+
+    async def reloads(session: aiohttp.ClientSession, outcome: str) -> float:
+        async with session.get(f"{base}/metrics") as resp:
+            text = await resp.text()
+        for line in text.splitlines():
+            if line.startswith(f're_bot_content_reloads_total{{outcome="{outcome}"}}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    async def until(check) -> None:
+        for _ in range(400):
+            if await check():
+                return
+            assert proc.returncode is None
+            await asyncio.sleep(0.05)
+        raise AssertionError("timed out")
+
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def ready() -> bool:
+                try:
+                    async with session.get(f"{base}/readyz") as resp:
+                        return resp.status == 200
+                except aiohttp.ClientError:
+                    return False
+
+            await until(ready)
+            assert "Pizza" not in await answer(session)
+            (extra / "faq" / "pizza-night.md").write_text(
+                "---\nid: pizza-night\ntitle: Pizza night\ngroup: Our community\nquestions: [when is pizza night]\n"
+                "---\nFirst Friday of the month.\n"
+            )
+            proc.send_signal(signal.SIGHUP)
+            await until(lambda: reloads(session, "ok"))
+            assert "Pizza night" in await answer(session)
+            (extra / "faq" / "broken.md").write_text("---\nid: broken\n")  # no closing line: invalid
+            await until(lambda: reloads(session, "invalid"))
+            assert "Pizza night" in await answer(session)
+            assert await ready()
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, stderr.decode()
+    assert "broken.md:1: front matter is not closed by a '---' line" in stderr.decode()

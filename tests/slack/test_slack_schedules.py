@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from slack_harness import SlackServer, all_text, assert_valid_blocks, buttons
 
-from bot.platforms.slack.render import STATUS_BLOCK_ID, action_name
+from bot.platforms.slack.render import action_name, is_status_block
 from bot.platforms.slack.sender import PERMANENT_ERRORS
 from handlers.schedule import WEEKDAYS, Rule
 from handlers.store_api import CHANNEL_POST, REMINDER
@@ -90,7 +90,7 @@ async def test_a_plain_member_cannot_subscribe_a_channel(slack: SlackServer):
     assert status == 200
     assert body["response_type"] == "ephemeral"
     text = all_text(body["blocks"])
-    assert "Only members who may manage this channel" in text
+    assert "Only workspace admins and the channel's creator" in text
     assert "/re-remind" in text, "the refusal points to what the member can do instead"
     assert subscription(slack) is None
 
@@ -109,7 +109,7 @@ async def test_a_plain_member_cannot_unsubscribe_an_admin_can(slack: SlackServer
     await slack.command("/re-subscribe", "papers 09:00 UTC", user="UADMIN", channel="C1")
     _, refused = await slack.command("/re-unsubscribe", user="U1", channel="C1")
     assert refused["response_type"] == "ephemeral"
-    assert "Only members who may manage this channel" in all_text(refused["blocks"])
+    assert "Only workspace admins and the channel's creator" in all_text(refused["blocks"])
     assert subscription(slack) is not None
     _, done = await slack.command("/re-unsubscribe", user="UADMIN", channel="C1")
     assert "no longer gets the paper of the day" in all_text(done["blocks"])
@@ -224,7 +224,7 @@ async def test_done_on_a_reminder_dm_records_it_and_replaces_the_message(slack: 
     assert_valid_blocks(blocks)
     assert not buttons(blocks), "a finished step has no buttons left"
     assert blocks[:2] == dm["blocks"][:2], "the step itself stays in the DM"
-    assert blocks[-1]["block_id"] == STATUS_BLOCK_ID
+    assert is_status_block(blocks[-1])
     assert "Nice work, recorded. Streak: 1 day(s)" in all_text(blocks[-1:])
     assert [d.item for d in slack.store.api.done_items("slack", "U1")] == [done["value"]]
     assert len(slack.posts("U1")) == 1, "no new message: the reminder itself changed"
@@ -243,7 +243,7 @@ async def test_snooze_on_a_reminder_dm_keeps_its_buttons_and_brings_it_back(slac
     replaced = slack.fake.responses[-1]
     assert replaced["replace_original"] is True
     assert set(buttons(replaced["blocks"])) == {"remind.done", "remind.snooze"}
-    assert [b.get("block_id") for b in replaced["blocks"]].count(STATUS_BLOCK_ID) == 1
+    assert [is_status_block(b) for b in replaced["blocks"]].count(True) == 1
     assert "I'll remind you again at Thu 13 Mar 11:05" in all_text(replaced["blocks"])  # Berlin time
     assert reminder(slack).snooze_at == slack.clock.now + timedelta(hours=1)
 
@@ -259,7 +259,7 @@ async def test_reminder_button_with_expired_response_url_updates_the_dm_through_
     await slack.press(done["action_id"], done["value"], channel=dm["channel"], ephemeral=False, message=dm)
     [update] = await slack.calls("chat.update")
     assert (update.args["channel"], update.args["ts"]) == (dm["channel"], dm["ts"])
-    assert update.args["blocks"][-1]["block_id"] == STATUS_BLOCK_ID
+    assert is_status_block(update.args["blocks"][-1])
 
 
 async def test_a_stale_done_button_answers_privately_and_leaves_the_dm_alone(slack: SlackServer):

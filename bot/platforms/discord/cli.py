@@ -72,8 +72,15 @@ def rate_limited_sync(retry_after: float | None, code: int | None = None) -> str
 
 
 def invite(token: str | None, client_id: int | None) -> str:
+    """The invite URL for `--client-id`, else for the application id a bot token carries in its first part."""
     if client_id is None and token:
         client_id = client_id_from_token(token)
+        if client_id is None:
+            raise DiscordSetupError(
+                "re-bot: DISCORD_TOKEN does not carry an application id (its first part, before the first dot, should "
+                "be the bot's id in base64): copy the token again from the Developer Portal's Bot page, or pass "
+                "--client-id ID (General Information > Application ID)."
+            )
     if client_id is None:
         raise DiscordSetupError(
             "re-bot: set DISCORD_TOKEN or pass --client-id (the application id from the Developer Portal)."

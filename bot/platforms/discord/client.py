@@ -13,7 +13,7 @@ from bot.ops import metrics
 from bot.ops.inflight import InFlight
 from bot.platforms.discord.api import use_api_base
 from bot.platforms.discord.commands import ReBotTree, add_commands
-from bot.platforms.discord.interactions import NO_MENTIONS, ActionButton
+from bot.platforms.discord.interactions import DIRECT_BUDGET, NO_MENTIONS, ActionButton
 from bot.platforms.discord.sender import DiscordSender, note_rate_limit
 from bot.store.repo import SqlStore
 from handlers import Services
@@ -27,8 +27,10 @@ MAX_RATELIMIT_WAIT = 30.0
 
 
 def intents() -> discord.Intents:
-    """Slash commands, buttons and DMs need no privileged intent (no members, presences or message content)."""
-    return discord.Intents.default()
+    """Only `guilds`: interactions (slash commands, buttons, autocomplete) reach the bot whatever its intents, and
+    sending DMs needs none. `Intents.default()` would also stream every message, typing and reaction of every server
+    the bot is in, and no handler reads them. discord.py itself needs `guilds` to know its guilds and channels."""
+    return discord.Intents(guilds=True)
 
 
 # Gateway close codes after which discord.py stops for good (no reconnect can help): authentication failed, invalid
@@ -67,6 +69,11 @@ class ReBotClient(discord.AutoShardedClient):
     """Shards when Discord asks; every message it sends mentions nobody unless a caller says otherwise."""
 
     def __init__(self, services: Services, **options: Any) -> None:
+        # The bot never joins voice: discord.py's "PyNaCl / davey is not installed, voice will NOT be supported"
+        # warnings at every start would only send operators looking for a problem they do not have.
+        discord.VoiceClient.warn_nacl = False
+        if hasattr(discord.VoiceClient, "warn_dave"):
+            discord.VoiceClient.warn_dave = False
         options.setdefault("intents", intents())
         options.setdefault("allowed_mentions", NO_MENTIONS)
         options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
@@ -74,6 +81,7 @@ class ReBotClient(discord.AutoShardedClient):
         super().__init__(**options)
         self.services = services
         self.inflight = InFlight()  # interactions being answered; shutdown waits for them
+        self.direct_budget = DIRECT_BUDGET  # seconds of work answered directly; slower work is deferred
         # One per client, so its DM channels and faults are shared; DM channel ids are stored when there is a store.
         store = services.store if isinstance(services.store, SqlStore) else None
         self.sender = DiscordSender(self, dm_store=store, clock=services.clock)
@@ -141,8 +149,15 @@ class DiscordPlatform:
         try:
             await self.client.login(self._token)
         except discord.LoginFailure:
+            await self.client.close()
             raise StartupError("re-bot: Discord rejected DISCORD_TOKEN; copy the bot token again.") from None
-        log.warning("Discord: logged in as %s; connecting to the gateway", self.client.user)
+        except (aiohttp.ClientError, OSError, TimeoutError, discord.HTTPException) as exc:
+            await self.client.close()  # its HTTP session too: no "Unclosed client session" after the message
+            raise StartupError(
+                f"re-bot: cannot reach Discord at {discord.http.Route.BASE} ({_reason(exc)}). Check the network "
+                "(and DISCORD_API_URL if set), then start again."
+            ) from None
+        log.info("Discord: logged in as %s; connecting to the gateway", self.client.user)
         self._task = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
         self._task.add_done_callback(self._gateway_ended)
 
@@ -174,6 +189,11 @@ class DiscordPlatform:
         await self.client.close()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def gateway_failure(error: BaseException | None) -> str:

@@ -23,6 +23,7 @@ from bot.platforms.discord.reminders import check_dms, paused_for_closed_dms
 from content.schema import AREAS
 from handlers import COMMANDS, Services
 from handlers.prompts import KINDS, PROMPT_AREAS
+from handlers.subscriptions import ASK_SOMEONE, WHO_MAY_MANAGE
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ async def remind_pause(interaction: discord.Interaction, days: app_commands.Rang
 
 
 async def remind_resume(interaction: discord.Interaction) -> None:
-    closed = paused_for_closed_dms(interaction)
+    closed = await paused_for_closed_dms(interaction)
     reply = await run_command(interaction, "re-remind", "resume")
     if closed and reply is not None and not reply.error:
         await check_dms(interaction)
@@ -409,10 +410,7 @@ class ReBotTree(app_commands.CommandTree):
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         if isinstance(error, app_commands.CheckFailure):
-            message = (
-                "Only members who can manage this channel (Manage Channels or Manage Server) can change its "
-                "subscriptions. Ask a moderator, or try `/re-remind` for reminders of your own."
-            )
+            message = f"{WHO_MAY_MANAGE['discord']} {ASK_SOMEONE['discord']}"
         else:
             log.error("Discord command %s failed", interaction.command and interaction.command.qualified_name,
                       exc_info=error)  # fmt: skip

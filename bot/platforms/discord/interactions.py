@@ -6,17 +6,19 @@ button works on any message, whenever it was sent, after any number of restarts:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
 from typing import Any, Protocol
 
 import discord
 
 from bot.ops.inflight import InFlight, ShuttingDown
-from bot.ops.observed import dispatch, run_action
+from bot.ops.observed import act, answer, finished_within
 from bot.platforms.discord.render import BUTTON_LABEL, CUSTOM_ID_PREFIX, DiscordMessage, button_id, render_all
+from bot.platforms.share_ledger import ShareLedger
 from handlers import Invocation, Reply, Services
 from handlers.types import Button
 
@@ -34,6 +36,9 @@ _STYLES = {
 
 
 RESTARTING = "re-bot is restarting; please try again in a minute."
+# Discord wants every interaction answered or deferred within 3 s. Work done within this budget is answered directly;
+# slower work is deferred at this point ("re-bot is thinking...") and answered by editing that response.
+DIRECT_BUDGET = 0.5
 
 
 class ServingClient(Protocol):
@@ -51,6 +56,7 @@ def invocation(interaction: discord.Interaction, command: str, text: str = "") -
     """The member's command as the handlers see it. Discord tells us no time zone; the handlers ask for one."""
     in_guild = interaction.guild_id is not None
     perms = interaction.permissions
+    missing = missing_post_permissions(interaction)
     return Invocation(
         command=command,
         text=text,
@@ -59,6 +65,7 @@ def invocation(interaction: discord.Interaction, command: str, text: str = "") -
         platform="discord",
         tz=None,
         can_manage_channel=in_guild and (perms.administrator or perms.manage_channels or perms.manage_guild),
+        cannot_post=cannot_post_notice(missing) if missing else None,
         workspace_admin=in_guild and (perms.administrator or perms.manage_guild),
         workspace=str(interaction.guild_id) if in_guild else None,
     )
@@ -123,6 +130,43 @@ def message_kwargs(message: DiscordMessage) -> dict[str, Any]:
     return kwargs
 
 
+def direct_budget(interaction: discord.Interaction) -> float:
+    return getattr(interaction.client, "direct_budget", DIRECT_BUDGET)
+
+
+async def respond_in_time(interaction: discord.Interaction, work: Awaitable[Reply], *, edit: bool = False) -> Reply:
+    """Answer with `work`'s reply directly when it is ready within the budget; otherwise defer at once and deliver it
+    when it is ready. Returns the reply."""
+    task = asyncio.ensure_future(work)
+    if await finished_within(task, direct_budget(interaction)):
+        reply = task.result()
+        await respond(interaction, reply, edit=edit and reply.ephemeral)
+        return reply
+    if edit:
+        await interaction.response.defer()  # DEFERRED_UPDATE_MESSAGE: the message the button is on is edited later
+    else:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    reply = await task
+    await respond_deferred(interaction, reply, edit=edit)
+    return reply
+
+
+async def respond_deferred(interaction: discord.Interaction, reply: Reply, *, edit: bool) -> None:
+    """The late answer to a deferred interaction. The deferred response is private ("thinking" was shown to the
+    member alone), so a public reply replaces it with a new public message."""
+    messages = render_all(with_share_button(reply))
+    first, rest = message_kwargs(messages[0]), messages[1:]
+    if edit or reply.ephemeral:
+        first.setdefault("content", None)
+        first.setdefault("view", None)
+        await interaction.edit_original_response(**first)
+    else:
+        await interaction.delete_original_response()
+        await interaction.followup.send(**first, ephemeral=False)
+    for message in rest:
+        await interaction.followup.send(**message_kwargs(message), ephemeral=reply.ephemeral)
+
+
 async def respond(interaction: discord.Interaction, reply: Reply, *, edit: bool = False) -> None:
     """Answer the interaction with the reply: edit the message the button was on, or send a new one (ephemeral when
     the reply is); messages beyond the first go as follow-ups."""
@@ -160,9 +204,9 @@ async def run_command(interaction: discord.Interaction, command: str, text: str 
     async with working(interaction) as accepted:
         if not accepted:
             return None
-        reply = dispatch(invocation(interaction, command, text), services_of(interaction))
-        await respond(interaction, reply)
-        return reply
+        return await respond_in_time(
+            interaction, answer(invocation(interaction, command, text), services_of(interaction))
+        )
 
 
 def _command_of(action: str) -> str:
@@ -173,40 +217,136 @@ async def on_button(interaction: discord.Interaction, action: str, value: str) -
     async with working(interaction) as accepted:
         if not accepted:
             return
-        if action == SHARE.action:
-            await share_message(interaction)
+        if action == SHARE.action or action.endswith(".share"):
+            await share_once(interaction, action, value)
             return
-        reply = run_action(action, value, invocation(interaction, _command_of(action)), services_of(interaction))
+        work = act(action, value, invocation(interaction, _command_of(action)), services_of(interaction))
         source = interaction.message
         # A private answer is replaced in place ("Another paper" turns the page); a button on a public post or a DM
         # answers the member who pressed it, leaving the post as everyone else sees it.
-        edit = reply.ephemeral and source is not None and source.flags.ephemeral
-        await respond(interaction, reply, edit=edit)
+        await respond_in_time(interaction, work, edit=source is not None and source.flags.ephemeral)
 
 
-async def share_message(interaction: discord.Interaction) -> None:
-    """Post the private answer the button sat on to the channel, crediting the member who shared it."""
+# What a channel post needs: the bot sees the channel, may send there, and its embeds show.
+POST_PERMISSIONS = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+)
+
+
+def missing_post_permissions(interaction: discord.Interaction) -> list[str]:
+    """The permissions the bot lacks in the interaction's channel to post there (Discord sends them with every
+    interaction as `app_permissions`); empty outside servers."""
+    if interaction.guild_id is None:
+        return []
+    perms = interaction.app_permissions
+    return [label for name, label in POST_PERMISSIONS if not getattr(perms, name)]
+
+
+def cannot_post_notice(missing: list[str]) -> str:
+    names = " and ".join(f"**{m}**" for m in missing)
+    plural = "s" if len(missing) > 1 else ""
+    return (
+        f"I can't post in this channel: I'm missing the {names} permission{plural} here. A server manager can grant "
+        f"{'them' if plural else 'it'} to re-bot in the channel's settings (Edit Channel → Permissions), then run the "
+        "command again."
+    )
+
+
+def _ledger(interaction: discord.Interaction) -> ShareLedger:
+    client = interaction.client
+    ledger = getattr(client, "shares", None)
+    if ledger is None:
+        ledger = ShareLedger()
+        client.shares = ledger  # type: ignore[attr-defined]
+    return ledger
+
+
+async def share_once(interaction: discord.Interaction, action: str, value: str) -> None:
+    """ "Share in channel": the first press posts the answer publicly (crediting the member) and updates their private
+    answer to say so, with a link to the post; later presses on the same answer say it is already shared."""
     source = interaction.message
-    if source is None or not source.embeds:
+    key = (source.id if source is not None else interaction.id, action, value)
+    ledger = _ledger(interaction)
+    earlier = ledger.begin(key)
+    if earlier is not None:
+        where = f" {earlier.link}" if earlier.link else ""
         await interaction.response.send_message(
-            "There is nothing to share here any more. Run the command again.",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
+            f"You already shared this in the channel.{where}", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
         return
-    buttons = []
+    await interaction.response.defer()  # the member's private answer is edited once the post is out
+
+    async def deliver(reply: Reply) -> Reply:
+        public = _shared_copy(interaction) if action == SHARE.action else message_kwargs(render_all(reply)[0])
+        if public is None:
+            ledger.abandon(key)
+            await interaction.followup.send("There is nothing to share here any more. Run the command again.",
+                                            ephemeral=True, allowed_mentions=NO_MENTIONS)  # fmt: skip
+            return replace(reply, error=True)
+        try:
+            posted = await interaction.followup.send(**public, ephemeral=False, wait=True)
+        except discord.HTTPException as exc:
+            ledger.abandon(key)
+            log.warning("Share in channel %s could not be posted (HTTP %s, code %s); the member was told",
+                        interaction.channel_id, exc.status, exc.code)  # fmt: skip
+            missing = missing_post_permissions(interaction)
+            notice = (
+                cannot_post_notice(missing)
+                if missing
+                else (f"I couldn't post this in the channel (Discord answered {exc.status}). Please press Share again.")
+            )
+            await interaction.followup.send(notice, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return replace(reply, error=True)
+        ledger.finish(key, posted.jump_url)
+        if source is not None and source.flags.ephemeral:
+            await _mark_shared(interaction, posted.jump_url)
+        return reply
+
+    if action == SHARE.action:
+        await deliver(Reply(command="share"))
+    else:
+        await act(action, value, invocation(interaction, _command_of(action)), services_of(interaction),
+                  deliver=deliver)  # fmt: skip
+
+
+async def _mark_shared(interaction: discord.Interaction, link: str) -> None:
+    """The private answer, without its Share button, saying where the post is."""
+    source = interaction.message
+    assert source is not None
+    buttons = tuple(b for b in _buttons_of(source) if b.action != SHARE.action and not b.action.endswith(".share"))
+    try:
+        await interaction.edit_original_response(
+            content=f"✓ You shared this in the channel: {link}", view=make_view(buttons), allowed_mentions=NO_MENTIONS
+        )
+    except discord.HTTPException as exc:  # the post is out; the private copy just keeps its button
+        log.info("could not update the shared answer (HTTP %s)", exc.status)
+
+
+def _buttons_of(source: discord.Message) -> list[Button]:
+    found = []
     for row in source.components:
         for component in getattr(row, "children", ()):
             custom_id = getattr(component, "custom_id", None) or ""
             match = ActionButton.__discord_ui_compiled_template__.fullmatch(custom_id)
-            if match and match["action"] != SHARE.action and not match["action"].endswith(".share"):
-                buttons.append(Button(component.label or match["action"], match["action"], match["value"]))
+            if match:
+                found.append(Button(component.label or match["action"], match["action"], match["value"]))
+    return found
+
+
+def _shared_copy(interaction: discord.Interaction) -> dict[str, Any] | None:
+    """The private answer the generic Share button sat on, as a public message crediting the member."""
+    source = interaction.message
+    if source is None or not source.embeds:
+        return None
+    buttons = tuple(b for b in _buttons_of(source) if b.action != SHARE.action and not b.action.endswith(".share"))
     kwargs: dict[str, Any] = {
         "content": f"Shared by {interaction.user.mention}",
         "embeds": source.embeds,
         "allowed_mentions": NO_MENTIONS,
     }
-    view = make_view(tuple(buttons))
+    view = make_view(buttons)
     if view is not None:
         kwargs["view"] = view
-    await interaction.response.send_message(**kwargs, ephemeral=False)
+    return kwargs

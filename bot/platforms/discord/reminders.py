@@ -9,6 +9,7 @@ import logging
 
 import discord
 
+from bot.ops.observed import off_loop
 from bot.platforms.discord.interactions import NO_MENTIONS, services_of
 from bot.platforms.discord.sender import CLOSED_DMS, DiscordSender
 from bot.schedule.delivery import PermanentDeliveryError, PlatformFault, TransientDeliveryError
@@ -45,17 +46,18 @@ async def check_dms(interaction: discord.Interaction) -> bool:
         services = services_of(interaction)
         store = services.store
         if store is not None:
-            store.pause_schedule(REMINDER, "discord", user, now=services.clock(), until=None, reason=exc.reason)
+            await off_loop(store.pause_schedule, REMINDER, "discord", user, now=services.clock(), until=None,
+                           reason=exc.reason)  # fmt: skip
         await interaction.followup.send(CLOSED_DMS_NOTICE, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return False
     return True
 
 
-def paused_for_closed_dms(interaction: discord.Interaction) -> bool:
+async def paused_for_closed_dms(interaction: discord.Interaction) -> bool:
     """Is the member's reminder paused because Discord refused to DM them (at set-up or at a delivery)? Then
     resuming it checks DMs again, so a member who has not opened them yet is told at once, not at the next fire."""
     store = services_of(interaction).store
     if store is None:
         return False
-    info = store.get_schedule(REMINDER, "discord", str(interaction.user.id))
+    info = await off_loop(store.get_schedule, REMINDER, "discord", str(interaction.user.id))
     return info is not None and not info.active and info.pause_reason == CLOSED_DMS

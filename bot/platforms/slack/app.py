@@ -17,16 +17,21 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ops.observed import dispatch, run_action
+from bot.ops.observed import act, answer, finished_within
 from bot.platforms.slack.client import configure
+from bot.platforms.slack.events import EventScreen
 from bot.platforms.slack.members import MemberDirectory
 from bot.platforms.slack.render import HOME_BLOCKS_MAX, action_name, message, reply_blocks, updated_message
+from bot.platforms.slack.share import ShareLedger, share
 from handlers import COMMANDS, Invocation, Reply, Services
 from handlers.study import done_button, shown_item
 
 log = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong on my side. It has been logged; please try again."
+# Slack wants the HTTP answer to a slash command within 3 s of sending it. Work that finishes within this budget is
+# answered in the HTTP response itself; slower work is acknowledged empty at this point and answered by response_url.
+DIRECT_BUDGET = 1.5
 # What the App Home tab shows, in order: each is a command a member could type, so Home and chat never disagree.
 # Commands not registered (yet) are left out.
 HOME_COMMANDS: tuple[tuple[str, str], ...] = (
@@ -47,10 +52,18 @@ def _text(value: Any) -> str:
 class SlackBot:
     """The listeners, with what they share: the services, the member directory and the clock."""
 
-    def __init__(self, services: Services, members: MemberDirectory, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        services: Services,
+        members: MemberDirectory,
+        clock: Callable[[], datetime] | None = None,
+        direct_budget: float = DIRECT_BUDGET,
+    ):
         self.services = services
         self.members = members
         self.clock = clock or services.clock
+        self.direct_budget = direct_budget
+        self.shares = ShareLedger()
         self._background: set[asyncio.Task[None]] = set()
 
     def after_ack(self, work: Coroutine[Any, Any, None], what: str) -> None:
@@ -72,36 +85,42 @@ class SlackBot:
             await asyncio.wait(set(self._background), timeout=timeout)
 
     async def invocation(self, command: str, text: str, user: str, channel: str, team: str | None) -> Invocation:
+        """The member's command with what Slack knows: their zone and, for commands that change a channel, whether
+        they may and whether the bot can post there (both lookups at once, under one budget)."""
         spec = COMMANDS.get(command.lower())
-        member = await self.members.member(user, team or "")
-        can_manage = bool(spec and spec.admin) and await self.members.can_manage(user, channel, team or "")
+        admin = bool(spec and spec.admin)
+        found = await self.members.lookup(user, channel, team or "", channel_facts=admin)
         return Invocation(
             command=command,
             text=text,
             user=user,
             channel=channel,
             platform="slack",
-            tz=member.tz,
-            can_manage_channel=can_manage,
-            workspace_admin=member.is_admin,
+            tz=found.tz,
+            can_manage_channel=found.can_manage if admin else False,
+            cannot_post=found.cannot_post if admin else None,
+            workspace_admin=bool(found.member and found.member.is_admin),
             workspace=team,
             now=self.clock(),
         )
 
     # -- slash commands -------------------------------------------------------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        """The answer goes back in the HTTP response itself (ack with blocks); followups via response_url."""
+    async def on_command(
+        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        """Quick work is answered in the HTTP response itself (ack with blocks); work that is not done within the
+        direct budget (a slow database, a slow Slack lookup) is acknowledged empty at once and answered by
+        response_url when it is ready. Followups always go by response_url."""
         name = _text(command.get("command")).lstrip("/")
+        user, channel = _text(command.get("user_id")), _text(command.get("channel_id"))
+        work = asyncio.ensure_future(self._command_reply(name, command))
+        if not await finished_within(work, self.direct_budget):
+            await ack()
+            self.after_ack(self._answer_later(name, work, respond, client, channel, user), f"slash command /{name}")
+            return
         try:
-            inv = await self.invocation(
-                name,
-                _text(command.get("text")).strip(),
-                _text(command.get("user_id")),
-                _text(command.get("channel_id")),
-                _text(command.get("team_id")) or None,
-            )
-            reply = dispatch(inv, self.services)
+            reply = work.result()
             await ack(response_type="ephemeral" if reply.ephemeral else "in_channel", **message(reply))
         except Exception:
             log.exception("slash command /%s failed", name)
@@ -109,6 +128,34 @@ class SlackBot:
             return
         if reply.followups:
             self.after_ack(self._followups(respond, reply), f"followups of /{name}")
+
+    async def _command_reply(self, name: str, command: dict[str, Any]) -> Reply:
+        inv = await self.invocation(
+            name,
+            _text(command.get("text")).strip(),
+            _text(command.get("user_id")),
+            _text(command.get("channel_id")),
+            _text(command.get("team_id")) or None,
+        )
+        return await answer(inv, self.services)
+
+    async def _answer_later(
+        self,
+        name: str,
+        work: asyncio.Future[Reply],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        channel: str,
+        user: str,
+    ) -> None:
+        try:
+            reply = await work
+        except Exception:
+            log.exception("slash command /%s failed", name)
+            await respond(text=SORRY, response_type="ephemeral")
+            return
+        await self._respond(respond, reply, public=not reply.ephemeral, client=client, channel=channel, user=user)
+        await self._followups(respond, reply)
 
     async def _followups(self, respond: AsyncRespond, reply: Reply) -> None:
         for followup in reply.followups:
@@ -133,26 +180,31 @@ class SlackBot:
         team = _text((body.get("team") or {}).get("id")) or _text((body.get("user") or {}).get("team_id")) or None
         family = name.partition(".")[0]
         inv = await self.invocation(f"re-{family}", "", user, channel, team)
-        reply = run_action(name, value, inv, self.services)
 
-        if container.get("type") == "view":  # a button on the App Home tab: show the result there
-            await self.publish_home(client, user, team, notice=reply)
-            return
-        original = body.get("message")
-        if name in IN_PLACE_ACTIONS and isinstance(original, dict) and not (reply.error or reply.failed):
-            updated = updated_message(original, reply, keep_buttons=IN_PLACE_ACTIONS[name])
-            if updated is not None:
-                ts = _text(container.get("message_ts")) or _text(original.get("ts"))
-                await self._replace(respond, updated, client, channel, ts)
-                return
-        if not reply.ephemeral:  # "Share in channel": a new public message, credited to the member
-            await self._respond(respond, reply, public=True, client=client, channel=channel)
-            return
-        # The member's own ephemeral message is replaced; a public message (a channel post) stays for everyone
-        # and the member gets the result privately.
-        replace_original = bool(container.get("is_ephemeral"))
-        await self._respond(respond, reply, public=False, replace_original=replace_original, client=client,
-                            channel=channel, user=user)  # fmt: skip
+        async def deliver(reply: Reply) -> Reply:
+            """Put the result where it belongs; returns what to count (a share that could not be posted fails)."""
+            if container.get("type") == "view":  # a button on the App Home tab: show the result there
+                await self.publish_home(client, user, team, notice=reply)
+                return reply
+            original = body.get("message")
+            if name in IN_PLACE_ACTIONS and isinstance(original, dict) and not (reply.error or reply.failed):
+                updated = updated_message(original, reply, keep_buttons=IN_PLACE_ACTIONS[name])
+                if updated is not None:
+                    ts = _text(container.get("message_ts")) or _text(original.get("ts"))
+                    await self._replace(respond, updated, client, channel, ts)
+                    return reply
+            if not reply.ephemeral:  # "Share in channel": one new public message, credited to the member
+                key = (team or "", channel, _text(container.get("message_ts")) or user, name, value)
+                return await share(self.shares, key, reply, respond, client, channel, user,
+                                   private_copy=bool(container.get("is_ephemeral")))  # fmt: skip
+            # The member's own ephemeral message is replaced; a public message (a channel post) stays for everyone
+            # and the member gets the result privately.
+            replace_original = bool(container.get("is_ephemeral"))
+            await self._respond(respond, reply, public=False, replace_original=replace_original, client=client,
+                                channel=channel, user=user)  # fmt: skip
+            return reply
+
+        await act(name, value, inv, self.services, deliver=deliver)
 
     async def _respond(
         self,
@@ -212,7 +264,7 @@ class SlackBot:
             if command not in COMMANDS:
                 continue
             inv = await self.invocation(command, text, user, "", team)
-            reply = dispatch(inv, self.services)
+            reply = await answer(inv, self.services)
             item = shown_item(reply) if self.services.store is not None else None
             if item:  # today's paper and prompt: mark them done from Home
                 reply = replace(reply, buttons=(done_button(item), *reply.buttons))
@@ -239,6 +291,7 @@ def build_app(
     api_url: str | None = None,
     members: MemberDirectory | None = None,
     clock: Callable[[], datetime] | None = None,
+    direct_budget: float = DIRECT_BUDGET,
 ) -> tuple[AsyncApp, SlackBot]:
     """A bolt app answering every registered command and action. With no signing secret (Socket Mode), requests are
     not signature-checked: they arrive over the app's own authenticated WebSocket."""
@@ -253,7 +306,8 @@ def build_app(
         name="re-bot",
     )
     configure(app.client, api_url)  # bolt's own client, so listeners' `client` and the Sender share one setup
-    bot = SlackBot(services, members or MemberDirectory(app.client), clock)
+    bot = SlackBot(services, members or MemberDirectory(app.client), clock, direct_budget)
+    app.use(EventScreen().middleware)  # app_rate_limited and retried events, before any listener
     app.command(re.compile(r"^/.+"))(bot.on_command)
     app.action(re.compile(r".+"))(bot.on_action)
     app.event("app_home_opened")(bot.on_home_opened)

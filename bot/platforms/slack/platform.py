@@ -49,10 +49,13 @@ class SlackPlatform:
         self.client = self.app.client
         self.sender = SlackSender(self.client)
         self.socket: AsyncSocketModeHandler | None = None
-        self._verifier = SignatureVerifier(secret or "")
+        # Only HTTP mode verifies signatures: Socket Mode needs no signing secret (slack_sdk refuses an empty one).
+        self._verifier: SignatureVerifier | None = None
         if app_token:
             self.socket = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
         else:
+            assert secret, "Settings requires SLACK_SIGNING_SECRET without SLACK_APP_TOKEN"
+            self._verifier = SignatureVerifier(secret)
             web_app.router.add_post(EVENTS_PATH, self.handle_http)
 
     @property
@@ -80,6 +83,7 @@ class SlackPlatform:
         try:
             bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
         except Exception:
+            assert self._verifier is not None  # HTTP mode only
             if not self._verifier.is_valid_request(body, dict(request.headers)):
                 return _bad_request(401, "invalid request")
             return _bad_request(400, "unreadable body")
@@ -111,7 +115,7 @@ class SlackPlatform:
         except Exception as exc:
             await session.close()
             raise SlackConfigError(f"re-bot: cannot reach the Slack Web API at {self.client.base_url}: {exc}") from None
-        log.warning("Slack: connected as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
+        log.info("Slack: connected as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
         if self.socket:
             await self.socket.connect_async()
         self.started = True

@@ -6,6 +6,7 @@ note) instead of Slack rejecting the whole message with `invalid_blocks`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from typing import Any
@@ -112,13 +113,21 @@ def _body_cached(sections: tuple[Section, ...]) -> tuple[Block, ...]:
 
 
 def _context(reply: Reply) -> list[Block]:
-    lines = [f"Shared by {credit(reply.shared_by)}"] if reply.shared_by else []
-    lines += [render(line, "slack") for line in reply.context]
+    try:
+        return list(_context_cached(reply.context, reply.shared_by))
+    except TypeError:  # unhashable parts: render without the cache
+        return list(_context_cached.__wrapped__(reply.context, reply.shared_by))
+
+
+@lru_cache(maxsize=512)
+def _context_cached(context: tuple[str, ...], shared_by: str | None) -> tuple[Block, ...]:
+    lines = [f"Shared by {credit(shared_by)}"] if shared_by else []
+    lines += [render(line, "slack") for line in context]
     elements = [{"type": "mrkdwn", "text": truncate(line, CONTEXT_TEXT_MAX)} for line in lines if line.strip()]
-    return [
+    return tuple(
         {"type": "context", "elements": elements[i : i + CONTEXT_ELEMENTS_MAX]}
         for i in range(0, len(elements), CONTEXT_ELEMENTS_MAX)
-    ]
+    )
 
 
 def _actions(reply: Reply) -> list[Block]:
@@ -177,16 +186,24 @@ def message(reply: Reply) -> dict[str, Any]:
     return payload
 
 
-STATUS_BLOCK_ID = "re-bot-status"  # the line a button press adds to the message it was pressed on
+STATUS_BLOCK_ID = "re-bot-status"  # prefix of the line a button press adds to the message it was pressed on
+
+
+def is_status_block(block: Block) -> bool:
+    block_id = block.get("block_id")
+    return isinstance(block_id, str) and block_id.startswith(STATUS_BLOCK_ID)
 
 
 def status_block(reply: Reply) -> Block:
-    """A button's result as one context line ("*Done* · Nice work, recorded. ..."), to add to a message in place."""
+    """A button's result as one context line ("*Done* · Nice work, recorded. ..."), to add to a message in place.
+
+    Its block_id is new whenever its text is: Slack wants a changed block to come with a new block_id on an update
+    (a client may keep showing the old content of a block whose id it already has)."""
     parts = [render(s.text, "slack") for s in reply.sections if s.text]
     title = f"*{escape(reply.title.strip())}*" if reply.title and reply.title.strip() else ""
-    text = " · ".join(p for p in (title, " ".join(parts)) if p) or "Done."
-    return {"type": "context", "block_id": STATUS_BLOCK_ID,
-            "elements": [{"type": "mrkdwn", "text": truncate(text, CONTEXT_TEXT_MAX)}]}  # fmt: skip
+    text = truncate(" · ".join(p for p in (title, " ".join(parts)) if p) or "Done.", CONTEXT_TEXT_MAX)
+    block_id = f"{STATUS_BLOCK_ID}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    return {"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def updated_message(original: dict[str, Any], result: Reply, *, keep_buttons: bool) -> dict[str, Any] | None:
@@ -195,7 +212,7 @@ def updated_message(original: dict[str, Any], result: Reply, *, keep_buttons: bo
     blocks = original.get("blocks")
     if not isinstance(blocks, list) or not blocks or not all(isinstance(b, dict) for b in blocks):
         return None
-    kept = [b for b in blocks if b.get("block_id") != STATUS_BLOCK_ID and (keep_buttons or b.get("type") != "actions")]
+    kept = [b for b in blocks if not is_status_block(b) and (keep_buttons or b.get("type") != "actions")]
     kept = [*kept[: MESSAGE_BLOCKS_MAX - 1], status_block(result)]
     text = original.get("text")
     return {"text": text if isinstance(text, str) and text else fallback_text(result), "blocks": kept,

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_faq_queries_asked", "faq_queries", ["asked_at"])
+    op.create_index("ix_faq_queries_token", "faq_queries", ["token_hash"], unique=True)
     op.create_table(
         "faq_votes",
         sa.Column("query_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -43,5 +44,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("faq_votes")
+    op.drop_index("ix_faq_queries_token", table_name="faq_queries")
     op.drop_index("ix_faq_queries_asked", table_name="faq_queries")
     op.drop_table("faq_queries")
