@@ -5,9 +5,11 @@ from __future__ import annotations
 from handlers.registry import COMMANDS, closest_command, command, error_reply
 from handlers.safe_text import quote
 from handlers.services import Services
+from handlers.syntax import shown, usage
 from handlers.types import Invocation, Reply, Section
 
 COMMAND = "re-help"
+MANAGERS = {"slack": "workspace admins and the channel's creator", "discord": "members with Manage Channels"}
 
 
 @command(COMMAND, summary="This list of commands.", usage="/re-help [COMMAND]", examples=("/re-help re-remind",))
@@ -22,11 +24,13 @@ def help_(inv: Invocation, services: Services) -> Reply:
             return error_reply(COMMAND, f"There is no command “{quote(inv.text.strip())}”.", hint + "Type `/re-help`.")
     sections = []
     for spec in specs:
-        examples = " · ".join(f"`{e}`" for e in spec.examples)
-        admin = " (channel managers only)" if spec.admin else ""
+        # Usage and examples as the member types them on their platform (Discord: options, `/re-faq topic:phd`).
+        examples = " · ".join(f"`{shown(e, inv.platform)}`" for e in spec.examples)
+        admin = f" ({MANAGERS.get(inv.platform, 'channel managers only')})" if spec.admin else ""
         # Hard line breaks ("\\" at the end of a line): usage, what it does and examples on lines of their own
         # everywhere, the console's plain text included (a soft break there is a space).
-        lines = [f"`{spec.usage}`{admin}", spec.summary, *([f"Examples: {examples}"] if examples else [])]
+        lines = [f"`{usage(spec.name, inv.platform, spec.usage)}`{admin}", spec.summary,
+                 *([f"Examples: {examples}"] if examples else [])]  # fmt: skip
         sections.append(Section(text="\\\n".join(lines)))
     return Reply(
         command=COMMAND,

@@ -186,8 +186,8 @@ async def test_remind_has_its_sub_commands_with_zone_autocomplete(client):
     group = client.tree.get_command("re-remind")
     assert group is not None
     subs = {c.name: c for c in group.commands}
-    assert set(subs) == {"daily", "weekdays", "list", "off", "pause", "resume", "snooze", "zone"}
-    for name in ("daily", "weekdays", "zone"):
+    assert set(subs) == {"daily", "weekdays", "weekends", "days", "list", "off", "pause", "resume", "snooze", "zone"}
+    for name in ("daily", "weekdays", "weekends", "days", "zone"):
         zone = next(o for o in subs[name].to_dict(client.tree)["options"] if o["name"] == "zone")
         assert zone["autocomplete"] is True
 

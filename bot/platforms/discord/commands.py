@@ -23,7 +23,9 @@ from bot.platforms.discord.reminders import check_dms, paused_for_closed_dms
 from content.schema import AREAS
 from handlers import COMMANDS, Services
 from handlers.prompts import KINDS, PROMPT_AREAS
+from handlers.safe_text import quote
 from handlers.subscriptions import ASK_SOMEONE, WHO_MAY_MANAGE
+from handlers.syntax import valid_days
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,47 @@ async def remind_weekdays(interaction: discord.Interaction, time: str, zone: str
     await _set_reminder(interaction, _words("weekdays", time, zone))
 
 
+@app_commands.describe(time=TIME, zone=ZONE)
+async def remind_weekends(interaction: discord.Interaction, time: str, zone: str | None = None) -> None:
+    await _set_reminder(interaction, _words("weekends", time, zone))
+
+
+DAYS = "Which days: mon,wed,fri · mon-fri · weekends · tuesday"
+
+
+@app_commands.describe(days=DAYS, time=TIME, zone=ZONE)
+async def remind_days(interaction: discord.Interaction, days: str, time: str, zone: str | None = None) -> None:
+    if await _bad_days(interaction, days):
+        return
+    await _set_reminder(interaction, _words(days, time, zone))
+
+
+DAY_CHOICES = ("daily", "weekdays", "weekends", "mon,wed,fri", "tue,thu", "mon-fri", "sat,sun")
+
+
+def days_choices(current: str) -> list[Choice[str]]:
+    """Day sets to pick from; what the member typed comes first when the schedule grammar reads it as days."""
+    low = current.strip().lower()
+    typed = [low[:CHOICE_TEXT]] if low and valid_days(low) and low not in DAY_CHOICES else []
+    return [Choice(name=d, value=d) for d in [*typed, *(d for d in DAY_CHOICES if d.startswith(low))]][:MAX_CHOICES]
+
+
+async def _days_autocomplete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+    return days_choices(current)
+
+
+async def _bad_days(interaction: discord.Interaction, days: str | None) -> bool:
+    """Days the schedule grammar does not read: the member is told at once (True), privately."""
+    if days is None or valid_days(days):
+        return False
+    await interaction.response.send_message(
+        f"“{quote(days, 40)}” is not a set of days. Use e.g. `mon,wed,fri`, `mon-fri`, `weekends` or `tuesday`.",
+        ephemeral=True,
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
+    return True
+
+
 async def remind_list(interaction: discord.Interaction) -> None:
     await run_command(interaction, "re-remind", "list")
 
@@ -225,10 +268,7 @@ def is_channel_manager(interaction: discord.Interaction) -> bool:
 
 
 @app_commands.describe(
-    what="What to post", time=TIME, zone="The channel's IANA time zone, e.g. Europe/Berlin", days="Which days"
-)
-@app_commands.choices(
-    days=[Choice(name="every day", value="daily"), Choice(name="weekdays only", value="weekdays")],
+    what="What to post", time=TIME, zone="The channel's IANA time zone, e.g. Europe/Berlin", days=DAYS
 )
 async def re_subscribe(
     interaction: discord.Interaction,
@@ -237,8 +277,10 @@ async def re_subscribe(
     zone: str | None = None,
     days: str | None = None,
 ) -> None:
+    if await _bad_days(interaction, days):
+        return
     # With no time: the channel's current schedule.
-    text = _words(what, time, zone, "weekdays" if days == "weekdays" else None) if time else ""
+    text = _words(what, time, zone, days) if time else ""
     await run_command(interaction, "re-subscribe", text)
 
 
@@ -310,6 +352,8 @@ def _admin_group() -> app_commands.Group:
         cmd = app_commands.Command(name=sub, description=description, callback=callback, parent=group)  # type: ignore[arg-type]
         if "zone" in cmd._params:
             cmd.autocomplete("zone")(_zone_autocomplete)
+        if sub == "days":
+            cmd.autocomplete("days")(_days_autocomplete)
         group.add_command(cmd)
     return group
 
@@ -340,6 +384,8 @@ def _remind_group() -> app_commands.Group:
     subs = {
         "daily": (remind_daily, "A reminder every day at your local time"),
         "weekdays": (remind_weekdays, "A reminder Monday to Friday at your local time"),
+        "weekends": (remind_weekends, "A reminder on Saturday and Sunday at your local time"),
+        "days": (remind_days, "A reminder on the days you pick (mon,wed,fri or mon-fri) at your local time"),
         "list": (remind_list, "Your reminders"),
         "off": (remind_off, "Stop your reminders"),
         "pause": (remind_pause, "Pause your reminders"),
@@ -351,6 +397,8 @@ def _remind_group() -> app_commands.Group:
         cmd = app_commands.Command(name=sub, description=description, callback=callback, parent=group)  # type: ignore[arg-type]
         if "zone" in cmd._params:
             cmd.autocomplete("zone")(_zone_autocomplete)
+        if sub == "days":
+            cmd.autocomplete("days")(_days_autocomplete)
         group.add_command(cmd)
     return group
 
@@ -379,6 +427,7 @@ def _build(name: str) -> app_commands.Command | app_commands.Group:
         cmd.autocomplete("command")(_help_autocomplete)
     elif name == "re-subscribe":
         cmd.autocomplete("zone")(_zone_autocomplete)
+        cmd.autocomplete("days")(_days_autocomplete)
     elif name == "re-track":
         cmd.autocomplete("track")(_track_autocomplete)
     if name in ADMIN_COMMANDS or (name in COMMANDS and COMMANDS[name].admin):
