@@ -64,6 +64,7 @@ _UNSET_MEANS = {
     "RE_BOT_LOG_LEVEL": "INFO for run, WARNING otherwise",
     "RE_BOT_CACHE_DIR": "$XDG_CACHE_HOME/re-bot, else ~/.cache/re-bot",
     "SLACK_API_URL": "Slack's own",
+    "SLACK_CLIENT_ID": "one workspace, with SLACK_BOT_TOKEN",
     "DISCORD_API_URL": "Discord's own",
 }
 
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+    # OAuth installs in many workspaces (instead of one SLACK_BOT_TOKEN): the app's credentials from Basic Information.
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
 
@@ -139,6 +143,25 @@ class Settings(BaseSettings):
     def _signing_secret(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and v.get_secret_value().startswith(tuple(SLACK_PREFIXES)):
             raise ValueError("is a token, not the signing secret (Basic Information > App Credentials)")
+        return v
+
+    @field_validator("slack_client_id")
+    @classmethod
+    def _client_id(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"\d+\.\d+", v.strip()):
+            raise ValueError("must look like 1234567890.1234567890 (Basic Information > App Credentials > Client ID)")
+        return v.strip() if v is not None else None
+
+    @field_validator("slack_client_secret")
+    @classmethod
+    def _client_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return None
+        raw = v.get_secret_value()
+        if raw.startswith(tuple(SLACK_PREFIXES)):
+            raise ValueError("is a token, not the client secret (Basic Information > App Credentials)")
+        if any(c.isspace() for c in raw):
+            raise ValueError("has spaces or a line break in it; paste the secret alone")
         return v
 
     @field_validator("discord_token")
@@ -218,8 +241,13 @@ class Settings(BaseSettings):
         return settings
 
     @property
+    def slack_oauth(self) -> bool:
+        """Many workspaces: each installs the app through /slack/install and gets its own token."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
     def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None and (
+        return (self.slack_bot_token is not None or self.slack_oauth) and (
             self.slack_app_token is not None or self.slack_signing_secret is not None
         )
 
@@ -241,7 +269,13 @@ class Settings(BaseSettings):
         """Every configured secret, for the log redactor: tokens, the signing secret, the database password."""
         secrets = [
             s.get_secret_value()
-            for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.discord_token)
+            for s in (
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+                self.slack_client_secret,
+                self.discord_token,
+            )
             if s is not None
         ]
         password = _url_password(self.database_url)
@@ -290,6 +324,9 @@ class Settings(BaseSettings):
         out = []
         if self.slack_app_token is not None and self.slack_signing_secret is not None and self.slack_enabled:
             out.append("SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: Socket Mode is used, HTTP is not")
+        if self.slack_oauth and self.slack_bot_token is not None:
+            out.append("SLACK_BOT_TOKEN is ignored: with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET each workspace's "
+                       "own token (from its install at /slack/install) is used")  # fmt: skip
         if self.discord_token is not None and self.discord_token.get_secret_value().count(".") != 2:
             out.append("DISCORD_TOKEN does not look like a bot token (three parts separated by dots); "
                        "copy it from the Developer Portal's Bot page")  # fmt: skip
@@ -303,12 +340,16 @@ class Settings(BaseSettings):
         on = []
         if self.slack_enabled:
             on.append("slack (Socket Mode)" if self.slack_socket_mode else "slack (HTTP, POST /slack/events)")
+            if self.slack_oauth:
+                on[-1] = on[-1][:-1] + "; OAuth installs in many workspaces at GET /slack/install)"
         if self.discord_enabled:
             on.append("discord")
         return ", ".join(on) if on else "none: `re-bot run` runs the console platform"
 
 
-SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DISCORD_TOKEN")
+SECRET_VARIABLES = (
+    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_CLIENT_SECRET", "DISCORD_TOKEN",
+)  # fmt: skip
 
 
 def secrets_in_environment(environ: Mapping[str, str]) -> list[str]:
@@ -360,15 +401,25 @@ def _companion_errors(data: Mapping[str, Any]) -> list[InitErrorDetails]:
         errors.append(InitErrorDetails(type=PydanticCustomError("missing_companion", message), loc=(loc,), input=None))
 
     bot, secret, app = is_set("SLACK_BOT_TOKEN"), is_set("SLACK_SIGNING_SECRET"), is_set("SLACK_APP_TOKEN")
-    if bot and not (secret or app):
+    client_id, client_secret = is_set("SLACK_CLIENT_ID"), is_set("SLACK_CLIENT_SECRET")
+    oauth = client_id and client_secret
+    if client_id and not client_secret:
+        add("SLACK_CLIENT_SECRET", "missing: SLACK_CLIENT_ID is set, so set the Client Secret from Basic Information")
+    if client_secret and not client_id:
+        add("SLACK_CLIENT_ID", "missing: SLACK_CLIENT_SECRET is set, so set the Client ID from Basic Information")
+    if (bot or oauth) and not (secret or app):
+        which = "SLACK_BOT_TOKEN is set" if bot else "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set"
         add(
             "SLACK_SIGNING_SECRET",
-            "missing: SLACK_BOT_TOKEN is set, so set SLACK_SIGNING_SECRET (Slack over HTTP) "
-            "or SLACK_APP_TOKEN (Socket Mode)",
+            f"missing: {which}, so set SLACK_SIGNING_SECRET (Slack over HTTP) or SLACK_APP_TOKEN (Socket Mode)",
         )
-    if (secret or app) and not bot:
+    if (secret or app) and not (bot or client_id or client_secret):
         which = "SLACK_APP_TOKEN" if app else "SLACK_SIGNING_SECRET"
-        add("SLACK_BOT_TOKEN", f"missing: {which} is set, but Slack also needs the bot token (xoxb-...)")
+        add(
+            "SLACK_BOT_TOKEN",
+            f"missing: {which} is set, but Slack also needs the bot token (xoxb-...), or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET for installs in many workspaces",
+        )
     return errors
 
 
@@ -392,6 +443,7 @@ def config_problems(exc: ValidationError) -> list[str]:
 
 
 PLATFORM_VARIABLES = (
-    "Slack: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode). "
+    "Slack: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth installs in many "
+    "workspaces), with SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode). "
     "Discord: set DISCORD_TOKEN."
 )

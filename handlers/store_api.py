@@ -15,6 +15,13 @@ from handlers.schedule import Rule
 ScheduleKind = Literal["reminder", "channel-post"]
 REMINDER: ScheduleKind = "reminder"
 CHANNEL_POST: ScheduleKind = "channel-post"
+# Pause reasons members see (`/re-remind list`, `/re-subscribe`) when a community removed the bot; installing or
+# adding it again resumes exactly the schedules paused with them.
+REMOVED_REASONS = {
+    "slack": "the app was removed from this workspace",
+    "discord": "the bot was removed from this server",
+}
+CHANNEL_DELETED = "the channel was deleted"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from bot.config import Settings, config_problems, database_url_problem, redact_u
 VARIABLES = [
     "RE_BOT_DATABASE_URL", "RE_BOT_CONTENT_DIR", "RE_BOT_HTTP_HOST", "RE_BOT_HTTP_PORT", "RE_BOT_LOG_FORMAT",
     "RE_BOT_LOG_LEVEL", "RE_BOT_CATCHUP_HOURS", "RE_BOT_SHUTDOWN_TIMEOUT", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN", "SLACK_API_URL", "DISCORD_TOKEN", "DISCORD_API_URL",
+    "SLACK_APP_TOKEN", "SLACK_API_URL", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "DISCORD_TOKEN", "DISCORD_API_URL",
 ]  # fmt: skip
 
 BOT_TOKEN = "xoxb-1111111111-2222222222-SeCrEtBoTtOkEnVaLuE"
@@ -244,3 +244,36 @@ def test_config_check_warns_about_likely_mistakes(monkeypatch, capsys):
     _, err = capsys.readouterr()
     assert "warning: DISCORD_TOKEN does not look like a bot token" in err
     assert "Socket Mode is used" in err
+
+
+CLIENT_ID = "1111111111.2222222222"
+CLIENT_SECRET = "0123456789abcdef0123456789abcdef"
+
+
+def test_oauth_installs_need_both_credentials_and_a_way_to_receive_events():
+    assert Settings(SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET=CLIENT_SECRET,
+                    SLACK_SIGNING_SECRET=SIGNING_SECRET).slack_oauth  # fmt: skip
+    s = Settings(SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET=CLIENT_SECRET, SLACK_APP_TOKEN=APP_TOKEN)
+    assert s.slack_enabled and s.slack_socket_mode and s.slack_oauth
+    assert "OAuth installs" in s.platforms_summary()
+    assert any(line.startswith("SLACK_CLIENT_SECRET: missing") for line in problems(SLACK_CLIENT_ID=CLIENT_ID))
+    assert any(line.startswith("SLACK_CLIENT_ID: missing") for line in problems(SLACK_CLIENT_SECRET=CLIENT_SECRET))
+    found = problems(SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET=CLIENT_SECRET)
+    assert any(line.startswith("SLACK_SIGNING_SECRET: missing") and "SLACK_CLIENT_ID" in line for line in found)
+    assert any("Client ID" in line for line in problems(SLACK_CLIENT_ID="my-app", SLACK_CLIENT_SECRET=CLIENT_SECRET,
+                                                         SLACK_SIGNING_SECRET=SIGNING_SECRET))  # fmt: skip
+    assert any("is a token" in line for line in problems(SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET=BOT_TOKEN,
+                                                          SLACK_SIGNING_SECRET=SIGNING_SECRET))  # fmt: skip
+    both = Settings(SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET=CLIENT_SECRET, SLACK_BOT_TOKEN=BOT_TOKEN,
+                    SLACK_SIGNING_SECRET=SIGNING_SECRET)  # fmt: skip
+    assert any("SLACK_BOT_TOKEN is ignored" in w for w in both.warnings())
+
+
+def test_config_check_shows_oauth_settings_with_the_secret_hidden(monkeypatch, capsys):
+    monkeypatch.setenv("SLACK_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    assert main(["config", "check"]) == 0
+    out = capsys.readouterr().out
+    assert CLIENT_ID in out and "SLACK_CLIENT_SECRET" in out and CLIENT_SECRET not in out
+    assert CLIENT_SECRET in Settings().secret_values()

@@ -17,14 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Delivery, Schedule, Workspace
 from handlers.schedule import Rule, next_fire_time
-from handlers.store_api import CHANNEL_POST, REMINDER
+from handlers.store_api import CHANNEL_DELETED, CHANNEL_POST, REMINDER, REMOVED_REASONS
 
-# The pause reason members see in `/re-remind list` and `/re-subscribe`; re-install resumes schedules paused with it.
-REMOVED_REASONS = {
-    "slack": "the app was removed from this workspace",
-    "discord": "the bot was removed from this server",
-}
-CHANNEL_DELETED = "the channel was deleted"
+__all__ = ["CHANNEL_DELETED", "REMOVED_REASONS", "WorkspaceSummary", "Workspaces"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +130,15 @@ class Workspaces:
             schedule.updated_at = now
             _skip_pending(session, [schedule.id], reason)
             return True
+
+    def of_target(self, platform: str, kind: str, target: str) -> str | None:
+        """The workspace a schedule's target belongs to (a Slack channel or member id is unique to its workspace)."""
+        with self.sessions() as session:
+            return session.scalar(
+                select(Schedule.workspace).where(
+                    Schedule.platform == platform, Schedule.kind == kind, Schedule.target == target
+                )
+            )
 
     def status(self, platform: str, workspace: str) -> str | None:
         with self.sessions() as session:

@@ -9,11 +9,16 @@ and https://api.slack.com/apis/rate-limits): about one message per second per ch
 workspace-wide rate (not published; set here as messages/s with a burst). Past either, Slack answers HTTP 429 with
 `Retry-After` (whole seconds) and `{"ok": false, "error": "ratelimited"}`. `revoked` answers every call as Slack does
 once the bot token is revoked: HTTP 200 with `{"ok": false, "error": "token_revoked"}`.
+
+It also plays Slack's side of an OAuth install: `oauth.v2.access` exchanges a code it issued (`issue_code`) for that
+workspace's bot token, which the fake then accepts like `BOT_TOKEN` (each call records the token it carried), until
+`revoke(token)` (an uninstall: that token alone answers `token_revoked`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import math
 import time
@@ -28,6 +33,9 @@ BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 SIGNING_SECRET = "test-signing-secret"
 TEAM = "T0TEST"
+CLIENT_ID = "1111111111.2222222222"
+CLIENT_SECRET = "0123456789abcdef0123456789abcdef"
+APP_ID = "A0RE0BOT"
 
 
 @dataclass
@@ -79,6 +87,15 @@ class Limits:
 
 
 @dataclass
+class Workspace:
+    """A workspace that installed the app through OAuth: its id, name and the bot token Slack issued."""
+
+    team_id: str
+    name: str
+    token: str
+
+
+@dataclass
 class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers by id
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # conversations.info answers by id
@@ -100,6 +117,9 @@ class FakeSlack:
     rejected_429: int = 0
     _workspace: TokenBucket | None = None
     _channels: dict[str, TokenBucket] = field(default_factory=dict)
+    codes: dict[str, Workspace] = field(default_factory=dict)  # OAuth codes not yet exchanged
+    installed: dict[str, Workspace] = field(default_factory=dict)  # bot token -> workspace
+    revoked_tokens: set[str] = field(default_factory=set)  # one workspace's token revoked (uninstall)
 
     # -- control --------------------------------------------------------------------------------------------------
 
@@ -120,6 +140,22 @@ class FakeSlack:
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+    def issue_code(self, team_id: str, name: str, token: str) -> str:
+        """What Slack does when a member approves the install: a one-use code for `oauth.v2.access`."""
+        code = f"code-{team_id}-{len(self.codes) + len(self.installed)}"
+        self.codes[code] = Workspace(team_id, name, token)
+        return code
+
+    def revoke(self, token: str) -> None:
+        """The workspace uninstalled the app: its token stops working (Slack answers `token_revoked`)."""
+        self.installed.pop(token, None)
+        self.revoked_tokens.add(token)
+
+    @staticmethod
+    def token_of(call: Call) -> str | None:
+        auth = call.headers.get("Authorization", "")
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
 
     async def start(self) -> FakeSlack:
         self.socket_replies = asyncio.Queue()
@@ -189,15 +225,24 @@ class FakeSlack:
             if failure.status >= 500:
                 return web.Response(status=failure.status, text="upstream connect error", headers=headers)
             return web.json_response({"ok": False, "error": failure.error or "unknown_error"}, headers=headers)
-        if request.headers.get("Authorization") not in (f"Bearer {BOT_TOKEN}", f"Bearer {APP_TOKEN}"):
+        if method == "oauth.v2.access":
+            call.answer = self._oauth_access(request.headers.get("Authorization", ""), args)
+            call.ok = call.answer["ok"]
+            return web.json_response(call.answer)
+        token = self.token_of(call)
+        if token not in (BOT_TOKEN, APP_TOKEN, *self.installed):
             call.ok = False
-            return web.json_response({"ok": False, "error": "invalid_auth"})
+            error = "token_revoked" if token in self.revoked_tokens else "invalid_auth" if token else "not_authed"
+            return web.json_response({"ok": False, "error": error})
         call.answer = self._answer(method, args)
         if method == "chat.postMessage":
             key = f"{args.get('channel', '')}|{args.get('text', '')}|{args.get('thread_ts', '')}"
             self.posted[key] = self.posted.get(key, 0) + 1
             if self.revoke_after is not None and sum(self.posted.values()) >= self.revoke_after:
                 self.revoked, self.revoke_after = True, None
+        workspace = self.installed.get(token or "")
+        if workspace is not None and method == "auth.test":
+            call.answer = {**call.answer, "team": workspace.name, "team_id": workspace.team_id}
         return web.json_response(call.answer)
 
     async def _stats(self, request: web.Request) -> web.Response:
@@ -229,6 +274,33 @@ class FakeSlack:
             per_channel = self._channels[channel] = TokenBucket(self.limits.per_channel_rate,
                                                                 self.limits.per_channel_burst)  # fmt: skip
         return per_channel.take() or self._workspace.take()
+
+    def _oauth_access(self, authorization: str, args: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access as https://api.slack.com/methods/oauth.v2.access documents it: the app authenticates with
+        HTTP Basic (client id and secret) or form fields; a code works once; the answer carries the bot token."""
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        if authorization.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(authorization[6:]).decode().partition(":")
+        if client_id != CLIENT_ID:
+            return {"ok": False, "error": "invalid_client_id"}
+        if client_secret != CLIENT_SECRET:
+            return {"ok": False, "error": "bad_client_secret"}
+        workspace = self.codes.pop(args.get("code", ""), None)
+        if workspace is None:
+            return {"ok": False, "error": "invalid_code"}
+        self.installed[workspace.token] = workspace
+        return {
+            "ok": True,
+            "access_token": workspace.token,
+            "token_type": "bot",
+            "scope": "commands,chat:write,im:write,users:read,channels:read,groups:read",
+            "bot_user_id": "UBOT",
+            "app_id": APP_ID,
+            "team": {"name": workspace.name, "id": workspace.team_id},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "UINSTALLER"},
+        }
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":

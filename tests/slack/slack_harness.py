@@ -142,10 +142,11 @@ class SlackServer:
         content_type = kwargs.pop("content_type", "application/x-www-form-urlencoded")
         return await self.post(body, signed_headers(body, content_type=content_type, **kwargs))
 
-    async def command(self, command: str, text: str = "", user: str = "U1", channel: str = "C1") -> tuple[int, Any]:
+    async def command(self, command: str, text: str = "", user: str = "U1", channel: str = "C1",
+                      team: str = TEAM) -> tuple[int, Any]:  # fmt: skip
         form = {
             "token": "legacy",
-            "team_id": TEAM,
+            "team_id": team,
             "team_domain": "test",
             "channel_id": channel,
             "channel_name": "general",
@@ -190,11 +191,11 @@ class SlackServer:
         return self.fake.calls_to(method)
 
     async def event(self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None,
-                    ) -> tuple[int, Any]:  # fmt: skip
+                    team: str = TEAM) -> tuple[int, Any]:  # fmt: skip
         """An Events API delivery; each gets a new event_id unless one is given. With `retry`, Slack's retry headers
         (X-Slack-Retry-Num and X-Slack-Retry-Reason), as Slack sends a delivery it got no 200 for."""
         self._events += 1
-        body = json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+        body = json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
                            "event_id": event_id or f"Ev{self._events}", "event_time": 1700000000,
                            "event": event})  # fmt: skip
         headers = signed_headers(body, content_type="application/json")

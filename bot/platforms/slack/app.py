@@ -15,11 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ops.observed import act, answer, finished_within
 from bot.platforms.slack.client import configure
 from bot.platforms.slack.events import EventScreen
+from bot.platforms.slack.installs import WorkspaceTokens
 from bot.platforms.slack.members import MemberDirectory
 from bot.platforms.slack.render import HOME_BLOCKS_MAX, action_name, message, reply_blocks, updated_message
 from bot.platforms.slack.share import ShareLedger, share
@@ -286,15 +289,32 @@ class SlackBot:
 def build_app(
     services: Services,
     *,
-    token: str,
+    token: str | None,
     signing_secret: str | None,
     api_url: str | None = None,
     members: MemberDirectory | None = None,
     clock: Callable[[], datetime] | None = None,
+    oauth_flow: AsyncOAuthFlow | None = None,
+    tokens: WorkspaceTokens | None = None,
     direct_budget: float = DIRECT_BUDGET,
 ) -> tuple[AsyncApp, SlackBot]:
     """A bolt app answering every registered command and action. With no signing secret (Socket Mode), requests are
-    not signature-checked: they arrive over the app's own authenticated WebSocket."""
+    not signature-checked: they arrive over the app's own authenticated WebSocket.
+
+    With `oauth_flow` (many workspaces) there is no `token`: bolt finds each request's workspace token in the
+    installation store, and `tokens` gives the member directory the same."""
+    authorize = None
+    if oauth_flow is not None:
+        settings = oauth_flow.settings
+        # bolt's default calls auth.test on every request; the result for a token never changes, so cache it.
+        authorize = AsyncInstallationStoreAuthorize(
+            installation_store=settings.installation_store,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            bot_only=True,
+            cache_enabled=True,
+            logger=log,
+        )
     app = AsyncApp(
         token=token,
         signing_secret=signing_secret or "",
@@ -302,11 +322,14 @@ def build_app(
         # Answer as soon as the listener returns, instead of bolt polling every 10 ms for the ack; listeners hand
         # anything slow to `SlackBot.after_ack`.
         process_before_response=True,
-        oauth_settings=None,
+        oauth_flow=oauth_flow,
+        # Given, so bolt does not build default OAuth settings of its own from SLACK_CLIENT_ID in the environment.
+        oauth_settings=oauth_flow.settings if oauth_flow is not None else None,
+        authorize=authorize,
         name="re-bot",
     )
     configure(app.client, api_url)  # bolt's own client, so listeners' `client` and the Sender share one setup
-    bot = SlackBot(services, members or MemberDirectory(app.client), clock, direct_budget)
+    bot = SlackBot(services, members or MemberDirectory(app.client, tokens=tokens), clock, direct_budget)
     app.use(EventScreen().middleware)  # app_rate_limited and retried events, before any listener
     app.command(re.compile(r"^/.+"))(bot.on_command)
     app.action(re.compile(r".+"))(bot.on_action)

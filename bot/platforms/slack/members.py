@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.platforms.slack.installs import WorkspaceTokens
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -101,8 +103,10 @@ class MemberDirectory:
         failure_ttl: float = 60.0,
         budget: float = LOOKUP_BUDGET,
         clock: Callable[[], float] = time.monotonic,
+        tokens: WorkspaceTokens | None = None,
     ) -> None:
         self._client = client
+        self._tokens = tokens  # OAuth mode: ask each workspace with its own token
         self._ttl = ttl
         self._failure_ttl = failure_ttl
         self.budget = budget
@@ -121,6 +125,16 @@ class MemberDirectory:
             tasks.add(channel_task)
         await asyncio.wait(tasks, timeout=self.budget)
         return Lookup(user, channel, _result(member_task), _result(channel_task) if channel_task else None)
+
+    async def _auth(self, team: str) -> dict[str, str]:
+        token = await self._tokens.token(team or None) if self._tokens is not None else None
+        return {"token": token} if token else {}
+
+    async def _users_info(self, user: str, team: str) -> Any:
+        return await self._client.users_info(user=user, **await self._auth(team))
+
+    async def _conversations_info(self, channel: str, team: str) -> Any:
+        return await self._client.conversations_info(channel=channel, **await self._auth(team))
 
     async def member(self, user: str, team: str = "") -> Member:
         """The member's facts; UNKNOWN when Slack did not answer in time."""
@@ -144,7 +158,7 @@ class MemberDirectory:
         if hit and hit[0] > self._clock():
             return hit[1]
         try:
-            resp = await self._client.users_info(user=user)
+            resp = await self._users_info(user, team)
         except Exception as exc:
             if _transient(exc):
                 log.warning("users.info for %s did not answer (%s); asking again next time", user, type(exc).__name__)
@@ -166,7 +180,7 @@ class MemberDirectory:
         if hit and hit[0] > self._clock():
             return hit[1]
         try:
-            resp = await self._client.conversations_info(channel=channel)
+            resp = await self._conversations_info(channel, team)
         except Exception as exc:
             if _transient(exc):
                 log.warning("conversations.info for %s did not answer (%s); asking again next time", channel,

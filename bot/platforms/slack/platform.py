@@ -10,12 +10,15 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
 from bot.errors import StartupError
 from bot.platforms.slack.app import build_app
 from bot.platforms.slack.client import http_session
+from bot.platforms.slack.installs import INSTALL_PATH, REDIRECT_PATH, InstalledTokens, TargetTokens, oauth_flow
+from bot.platforms.slack.lifecycle import Lifecycle
 from bot.platforms.slack.sender import SlackSender
 from handlers import Services
 
@@ -37,17 +40,41 @@ class SlackPlatform:
     started = False  # True once auth.test passed (and, in Socket Mode, the socket is open)
 
     def __init__(self, settings: Settings, services: Services, web_app: web.Application) -> None:
-        assert settings.slack_bot_token is not None
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        store = services.store  # SqlStore, or None (no database)
+        self.oauth = None
+        self.installations = None
+        tokens = targets = None
+        if settings.slack_oauth:  # many workspaces: each one's token comes with its install
+            assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+            if store is None:
+                raise SlackConfigError("re-bot: Slack installs in many workspaces need the database")
+            self.oauth = oauth_flow(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret.get_secret_value(),
+                engine=store.engine,
+                on_installed=self._installed,
+            )
+            self.installations = self.oauth.settings.installation_store
+            tokens = InstalledTokens(self.installations)
+            targets = TargetTokens(store.workspaces, tokens)
+            token = None
+        else:
+            assert settings.slack_bot_token is not None
+            token = settings.slack_bot_token.get_secret_value()
         self.app, self.bot = build_app(
             services,
-            token=settings.slack_bot_token.get_secret_value(),
+            token=token,
             signing_secret=None if app_token else secret,
             api_url=settings.slack_api_url,
+            oauth_flow=self.oauth,
+            tokens=tokens,
         )
+        self.lifecycle = Lifecycle(store.workspaces if store is not None else None, self.installations, services.clock)
+        self.lifecycle.register(self.app)
         self.client = self.app.client
-        self.sender = SlackSender(self.client)
+        self.sender = SlackSender(self.client, targets=targets)
         self.socket: AsyncSocketModeHandler | None = None
         # Only HTTP mode verifies signatures: Socket Mode needs no signing secret (slack_sdk refuses an empty one).
         self._verifier: SignatureVerifier | None = None
@@ -57,6 +84,9 @@ class SlackPlatform:
             assert secret, "Settings requires SLACK_SIGNING_SECRET without SLACK_APP_TOKEN"
             self._verifier = SignatureVerifier(secret)
             web_app.router.add_post(EVENTS_PATH, self.handle_http)
+        if self.oauth is not None:  # the install pages are plain browser requests, in either mode
+            web_app.router.add_get(INSTALL_PATH, self.handle_oauth)
+            web_app.router.add_get(REDIRECT_PATH, self.handle_oauth)
 
     @property
     def ready(self) -> bool:
@@ -99,10 +129,29 @@ class SlackPlatform:
             return _bad_request(400, "unprocessable request")
         return await to_aiohttp_response(bolt_response)
 
+    async def handle_oauth(self, request: web.Request) -> web.Response:
+        """GET /slack/install and /slack/oauth_redirect, answered by bolt's OAuth flow (state check included)."""
+        assert self.oauth is not None
+        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+        if request.path == INSTALL_PATH:
+            response = await self.oauth.handle_installation(bolt_request)
+        else:
+            response = await self.oauth.handle_callback(bolt_request)
+        return await to_aiohttp_response(response)
+
+    async def _installed(self, installation: Installation) -> None:
+        await self.lifecycle.installed(installation.team_id, installation.team_name)
+
     async def start(self) -> None:
         session = http_session()  # one HTTP session for every Web API call of this process: bolt's and the sender's
         self.client.session = session
         self.sender.use_session(session)
+        if self.oauth is not None:  # no token of its own: each workspace's arrives with its install
+            log.info("Slack: serving installs at %s (%s mode)", INSTALL_PATH, self.mode)
+            if self.socket:
+                await self.socket.connect_async()
+            self.started = True
+            return
         try:
             auth = await self.client.auth_test()
         except SlackApiError as exc:
@@ -116,6 +165,8 @@ class SlackPlatform:
             await session.close()
             raise SlackConfigError(f"re-bot: cannot reach the Slack Web API at {self.client.base_url}: {exc}") from None
         log.info("Slack: connected as %s in %s (%s mode)", auth.get("user"), auth.get("team"), self.mode)
+        # The token works in this workspace: whatever an earlier uninstall paused there resumes.
+        await self.lifecycle.installed(auth.get("team_id"), auth.get("team"))
         if self.socket:
             await self.socket.connect_async()
         self.started = True

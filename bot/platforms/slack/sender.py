@@ -18,9 +18,11 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.platforms.slack.client import http_session
+from bot.platforms.slack.installs import TargetTokens
 from bot.platforms.slack.render import message
 from bot.schedule.delivery import DeliveryKind, PermanentDeliveryError, PlatformFault, Sent, TransientDeliveryError
 from bot.schedule.faults import PlatformFaults
+from handlers.store_api import REMOVED_REASONS
 from handlers.types import Reply
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ class SlackSender:
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, key: str | None = None) -> None:
+    def __init__(self, client: AsyncWebClient, key: str | None = None, targets: TargetTokens | None = None) -> None:
         self._client = AsyncWebClient(
             token=client.token,
             base_url=client.base_url,
@@ -110,6 +112,9 @@ class SlackSender:
         )
         self._owns_session = False
         self.key = key
+        # OAuth mode (many workspaces): each post goes out with the token of the workspace its target is in, and a
+        # failing token is that workspace's fault (its key), not the platform's.
+        self._targets = targets
         self.faults = PlatformFaults(self.platform)
 
     @property
@@ -130,28 +135,44 @@ class SlackSender:
     async def check(self, key: str | None) -> bool:
         """Does the bot token work again? `auth.test`: True when accepted, False when still refused."""
         self.session  # noqa: B018 - made here if not yet
+        auth: dict[str, str] = {}
+        if self._targets is not None:
+            token = await self._targets.tokens.token(key)
+            if token is None:  # uninstalled meanwhile: its deliveries now pause with the reason instead of waiting
+                return True
+            auth = {"token": token}
         try:
-            await self._client.auth_test()
+            await self._client.auth_test(**auth)
         except SlackApiError as exc:
             if isinstance(classify(exc, key), PlatformFault):
                 return False
             raise
         return True
 
+    async def _auth(self, kind: DeliveryKind, target: str) -> tuple[str | None, dict[str, str]]:
+        """(fault key, token argument) for a post to `target`: in OAuth mode its workspace and that one's token."""
+        if self._targets is None:
+            return self.key, {}
+        team, token = await self._targets.for_target(kind, target)
+        if token is None:  # the workspace uninstalled the app (or never installed it): nothing to send with
+            raise PermanentDeliveryError(REMOVED_REASONS["slack"])
+        return team, {"token": token}
+
     async def send(self, target: str, reply: Reply, *, kind: DeliveryKind, nonce: str) -> Sent:
         # Slack has no idempotency key for chat.postMessage; the nonce goes into the logs for tracing only.
         self.session  # noqa: B018 - made here if not yet
+        key, auth = await self._auth(kind, target)
         try:
-            resp = await self._client.chat_postMessage(channel=target, **message(reply))
+            resp = await self._client.chat_postMessage(channel=target, **auth, **message(reply))
         except SlackApiError as exc:
-            raise classify(exc, self.key) from exc
+            raise classify(exc, key) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise TransientDeliveryError(f"could not reach Slack: {exc!r}") from exc
         ts = resp.get("ts")
         channel = resp.get("channel") or target
         for followup in reply.followups:
             try:
-                await self._client.chat_postMessage(channel=channel, thread_ts=ts, **message(followup))
+                await self._client.chat_postMessage(channel=channel, thread_ts=ts, **auth, **message(followup))
             except Exception as exc:  # the main post landed: re-sending it for a thread reply would duplicate it
                 log.warning("%s %s to %s: followup failed (%s); main message was delivered", kind, nonce, target, exc)
         log.debug("delivered %s %s to %s (ts %s)", kind, nonce, target, ts)
