@@ -147,3 +147,15 @@ def test_admin_unknown_tool_lists_them_all(store_services):
     assert unknown.error and all(f"/re-admin {name}" in text_of(unknown) for name in ("report", "zone", "channel"))
     console = run(store_services, "/re-admin zone UTC")  # the console has no workspace
     assert console.error
+
+
+def test_servers_that_removed_the_bot_while_it_was_offline_are_found(store, store_services):
+    workspaces = store.api.workspaces
+    workspaces.installed("discord", "G1", now=T0)
+    workspaces.installed("discord", "G2", now=T0)
+    assert not member(store_services, "/re-subscribe papers 09:00 UTC", user="M1", channel="100", manage=True).error
+    assert workspaces.reconcile("discord", ["G2"], now=T0) == ["G1"]
+    row = schedules(store)[(CHANNEL_POST, "100")]
+    assert (row.status, row.pause_reason) == ("paused", REMOVED_REASONS["discord"])
+    assert workspaces.reconcile("discord", ["G2"], now=T0) == []  # already known to be removed
+    assert workspaces.status("discord", "G2") == "active"

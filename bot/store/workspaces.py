@@ -116,6 +116,22 @@ class Workspaces:
                 schedule.updated_at = now
             return len(rows)
 
+    def reconcile(
+        self, platform: str, present: Collection[str], *, now: datetime, kinds: Collection[str] = (CHANNEL_POST,)
+    ) -> list[str]:
+        """The bot is in exactly `present` (Discord's READY lists every server): each one recorded as active but not
+        there removed the bot while it was offline. Marks those removed (see `removed`); returns their ids."""
+        with self.sessions() as session:
+            active = set(
+                session.scalars(
+                    select(Workspace.workspace_id).where(Workspace.platform == platform, Workspace.status == "active")
+                )
+            )
+        gone = sorted(active - set(present))
+        for workspace in gone:
+            self.removed(platform, workspace, now=now, kinds=kinds)
+        return gone
+
     def channel_gone(self, platform: str, channel: str, *, now: datetime, reason: str = CHANNEL_DELETED) -> bool:
         """The channel was deleted: pause its subscription at once (instead of waiting for a failed post)."""
         with self.sessions.begin() as session:

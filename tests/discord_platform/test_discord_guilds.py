@@ -42,6 +42,11 @@ def guild_create() -> dict[str, Any]:
 async def gateway(bot: discord.Client, event: str, data: dict[str, Any]) -> None:
     """Hand one gateway DISPATCH to discord.py's parser, and wait for the `on_*` handlers it scheduled."""
     getattr(bot._connection, f"parse_{event.lower()}")(data)
+    await settle()
+
+
+async def settle() -> None:
+    """Wait for the `on_*` event handlers discord.py scheduled."""
     for _ in range(50):
         pending = [t for t in asyncio.all_tasks() if t.get_name().startswith("discord.py: on_") and not t.done()]
         if not pending:
@@ -128,3 +133,14 @@ async def test_admin_zone_and_channel_for_server_managers_only(bot, fake_discord
     assert (post.rule.hour, post.rule.minute, post.rule.zone) == (10, 0, "Europe/Berlin")
     assert schedule(discord_store, CHANNEL_POST, CHANNEL_ID) is None  # not the channel the command was typed in
     assert post.next_fire_at > datetime(2026, 3, 10, tzinfo=post.next_fire_at.tzinfo)
+
+
+async def test_at_ready_servers_gone_while_offline_pause_their_subscriptions(bot, fake_discord, discord_store):
+    await gateway(bot, "GUILD_CREATE", guild_create())
+    await ask(bot, fake_discord, "re-subscribe", {"time": "09:00", "zone": "UTC"}, permissions=MANAGE_CHANNELS)
+    discord_store.api.workspaces.installed("discord", "42", now=NOW)  # a server that removed the bot meanwhile
+    bot.dispatch("ready")  # what discord.py does once every shard has received READY and its servers
+    await settle()
+    assert discord_store.api.workspaces.status("discord", "42") == "removed"
+    assert discord_store.api.workspaces.status("discord", str(GUILD_ID)) == "active"
+    assert schedule(discord_store, CHANNEL_POST, CHANNEL_ID).active

@@ -94,15 +94,17 @@ class ReBotClient(discord.AutoShardedClient):
 
     # -- the bot's lifecycle in servers: nothing keeps posting to a server that removed the bot ---------------------
 
-    async def _workspaces(self, what: str, method: str, *args: Any, **kwargs: Any) -> None:
+    async def _workspaces(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call `store.workspaces.<method>(*args, now=..., **kwargs)` off the event loop."""
         store = self.services.store
         if store is None:  # no database: nothing is scheduled
-            return
+            return None
         try:
-            await asyncio.to_thread(getattr(store.workspaces, method), *args, now=self.services.clock(), **kwargs)
+            call = getattr(store.workspaces, method)
+            return await asyncio.to_thread(call, *args, now=self.services.clock(), **kwargs)
         except Exception:  # a gateway event handler must not die; the next start sees the server again
             log.exception("Discord: could not record that %s", what)
+            return None
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Removed from a server (kicked, banned, or the server was deleted; an outage is `on_guild_unavailable`):
@@ -121,6 +123,15 @@ class ReBotClient(discord.AutoShardedClient):
         # A server that re-added the bot while it was offline arrives in READY, not as a join.
         await self._workspaces(f"server {guild.id} is available", "installed", "discord", str(guild.id),
                                name=guild.name)  # fmt: skip
+
+    async def on_ready(self) -> None:
+        """Every shard is connected and `guilds` lists every server the bot is in (unavailable ones included): the
+        servers that removed the bot while it was offline get what `on_guild_remove` would have done."""
+        present = [str(guild.id) for guild in self.guilds]
+        gone = await self._workspaces("servers removed the bot while it was offline", "reconcile", "discord",
+                                      present, kinds=(CHANNEL_POST,))  # fmt: skip
+        if gone:
+            log.warning("Discord: removed from %d server(s) while offline; their subscriptions are paused", len(gone))
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A deleted channel's subscription pauses at once instead of at its next (failing) post."""
