@@ -40,9 +40,11 @@ from bot.schedule.budget import RateBudget
 from bot.schedule.delivery import PermanentDeliveryError, PlatformFault, Sender, Sent, TransientDeliveryError
 from bot.schedule.faults import PlatformFaults
 from bot.store.models import Delivery, Schedule
+from bot.store.repo import SqlStore
 from content import Content
+from handlers.review import review_dm
 from handlers.services import utc_now
-from handlers.store_api import CHANNEL_POST
+from handlers.store_api import CHANNEL_POST, REVIEW
 from handlers.study import reminder_reply, split_item
 from handlers.subscriptions import channel_post_reply
 from handlers.types import Reply
@@ -154,12 +156,13 @@ class Dispatcher:
         self.wall_clock = wall_clock
         self._replies: dict[tuple, tuple[Reply, str]] = {}
 
-    async def run(self, now: datetime) -> list[DeliveryResult]:
-        """Send every pending delivery of the platforms that have a sender. Returns what happened to each."""
+    async def run(self, now: datetime, claimed: asyncio.Event | None = None) -> list[DeliveryResult]:
+        """Send every pending delivery of the platforms that have a sender. Returns what happened to each. With
+        `claimed`, the outbox is still being filled: keep leasing until it is set and nothing is left."""
         run = _Run(now)
         flusher = asyncio.create_task(self._flush_loop(run))
         try:
-            await asyncio.gather(*(self._platform(name, run) for name in self.senders))
+            await asyncio.gather(*(self._platform(name, run, claimed) for name in self.senders))
         finally:
             run.done.set()
             run.marked.set()
@@ -187,7 +190,7 @@ class Dispatcher:
             if works:
                 faults.clear(fault.key)
 
-    async def _platform(self, platform: str, run: _Run) -> None:
+    async def _platform(self, platform: str, run: _Run, claimed: asyncio.Event | None = None) -> None:
         faults = self.faults[platform]
         if faults.active:
             await self._recheck(platform)
@@ -197,11 +200,17 @@ class Dispatcher:
         queue: asyncio.Queue[Leased | None] = asyncio.Queue(maxsize=2 * batch)
         workers = [asyncio.create_task(self._worker(queue, run)) for _ in range(self.policy.concurrency)]
         try:
-            while not faults.holds_all and (
-                leased := await asyncio.to_thread(self._lease, platform, batch, faults.held_keys)
-            ):
+            while not faults.holds_all:
+                filled = claimed is None or claimed.is_set()  # read before leasing: the last lease sees every row
+                leased = await asyncio.to_thread(self._lease, platform, batch, faults.held_keys)
                 for row in leased:
                     await queue.put(row)
+                if not leased:
+                    if filled:
+                        break
+                    assert claimed is not None
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(claimed.wait(), 0.05)
         finally:
             for _ in workers:
                 await queue.put(None)
@@ -268,18 +277,34 @@ class Dispatcher:
         initial = self.policy.backoff_initial
         return wait_exponential_jitter(multiplier=initial, max=self.policy.backoff_max, jitter=initial)(retry_state)
 
-    async def _deliver(self, row: Leased, run: _Run) -> None:
+    def _review_reply(self, row: Leased) -> Reply | None:
+        """The member's review DM, from the cards still due before the outbox row's cut-off when it is sent (a card
+        rated with `/re-review` meanwhile is left out); None when none is left."""
+        cutoff = datetime.fromisoformat(row.item.partition(":")[2])
+        cards = SqlStore(self.sessions).due_cards(row.platform, row.target, cutoff)
+        return review_dm(self.content, cards) if cards else None
+
+    async def _reply(self, row: Leased) -> tuple[Reply | None, str]:
+        if row.kind == REVIEW:  # one member's own cards: nothing to share with other deliveries
+            reply = await asyncio.to_thread(self._review_reply, row)
+            return reply, render_reply(reply) if reply is not None else ""
         key = (row.kind, row.item, row.day)
         if key not in self._replies:  # a fan-out sends the same step to many members: build and render it once
             if len(self._replies) > 1000:
                 self._replies.clear()
             reply = delivery_reply(self.content, row.kind, row.item, row.day)
             self._replies[key] = (reply, render_reply(reply))
-        reply, text = self._replies[key]
+        return self._replies[key]
+
+    async def _deliver(self, row: Leased, run: _Run) -> None:
+        reply, text = await self._reply(row)
         result = DeliveryResult(row.platform, row.target, row.kind, row.fire_time, text, "sent")
         wall = self.wall_clock()
         if run.now - row.fire_time > self.policy.catchup:
             self._record(run, row, result, status="skipped", error="more than the catch-up window late")
+            return
+        if reply is None:
+            self._record(run, row, result, status="skipped", error="every card was reviewed before the DM went out")
             return
         faults = self.faults[row.platform]
         if faults.holds(row.workspace):
