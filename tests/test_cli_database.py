@@ -6,6 +6,7 @@ apology for the line that could not check deliveries, and the session goes on.""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,31 @@ def test_a_broken_sqlite_database_is_one_line_naming_the_file(tmp_path: Path, ma
     assert len(lines) == 1, result.stderr
     assert says in lines[0] and str(path) in lines[0]
     assert "Traceback" not in result.stderr and not result.stdout
+
+
+def _pg_missing(conn, name: str, url: str) -> tuple[str, str]:
+    return url.rsplit("/", 1)[0] + "/re_bot_no_such_database", "does not exist"
+
+
+def _pg_read_only(conn, name: str, url: str) -> tuple[str, str]:
+    conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')  # new sessions cannot write
+    return url, "is read-only"
+
+
+def _pg_unreachable(conn, name: str, url: str) -> tuple[str, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return url.replace("127.0.0.1:5432", f"127.0.0.1:{port}"), "cannot reach PostgreSQL"
+
+
+@pytest.mark.parametrize("make", [_pg_missing, _pg_read_only, _pg_unreachable])
+@pytest.mark.parametrize("command", [("ask", "/re-faq phd"), ("tick", "--at", "2026-01-05T09:00:00Z")])
+def test_a_postgresql_database_that_cannot_be_used_is_one_line(private_pg, tmp_path: Path, make, command):
+    conn, name, url = private_pg
+    url, says = make(conn, name, url)
+    result = re_bot(*command, url=url, cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert says in lines[0] and "Traceback" not in result.stderr

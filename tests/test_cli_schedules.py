@@ -54,7 +54,7 @@ def test_unreachable_database_is_an_operator_message(tmp_path, monkeypatch, caps
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RE_BOT_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert main(["ask", "/re-remind list"]) == 1
-    assert "cannot open the database" in capsys.readouterr().err
+    assert "cannot reach PostgreSQL at 127.0.0.1:1" in capsys.readouterr().err
 
 
 def test_console_prints_scheduled_posts_due_while_running(db, monkeypatch, capsys):

@@ -58,7 +58,7 @@ def test_config_check_tries_the_database(tmp_path: Path):
     assert "database: ok" in ok.stdout
     down = re_bot("config", "check", cwd=tmp_path, RE_BOT_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert down.returncode == 1
-    assert "cannot open the database" in down.stdout + down.stderr
+    assert "cannot reach PostgreSQL at 127.0.0.1:1" in down.stdout + down.stderr
     assert "Traceback" not in down.stderr
 
 

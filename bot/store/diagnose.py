@@ -57,7 +57,35 @@ def explain(url: str, exc: BaseException) -> str:
                 f"by this user (uid {os.getuid()}; SQLite writes journal files beside it), or point "
                 "RE_BOT_DATABASE_URL at a writable location."
             )
+    if (server := _server_problem(url, reason)) is not None:
+        return server
     return f"re-bot: cannot open the database RE_BOT_DATABASE_URL={safe_url(url)}: {reason}\n{SHAPES}"
+
+
+def _server_problem(url: str, reason: str) -> str | None:
+    """PostgreSQL's commonest refusals, each with the thing to fix (the URL's shape is right in all of them)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    where = f"{parsed.host}:{parsed.port or 5432}"
+    name = parsed.database
+    lowered = reason.lower()
+    if "does not exist" in lowered and "database" in lowered:
+        return (f"re-bot: the PostgreSQL database {name} does not exist on {where}: create it (createdb -h "
+                f"{parsed.host} {name}) or fix the name in RE_BOT_DATABASE_URL.")  # fmt: skip
+    if "read-only transaction" in lowered or "recovery" in lowered:
+        return (f"re-bot: the PostgreSQL database {name} on {where} is read-only ({reason}): point RE_BOT_DATABASE_URL"
+                " at the writable primary, or turn off default_transaction_read_only.")  # fmt: skip
+    if "password authentication failed" in lowered or "no pg_hba.conf entry" in lowered:
+        return (f"re-bot: PostgreSQL on {where} refused user {parsed.username} ({reason}): fix the user or password "
+                "in RE_BOT_DATABASE_URL, or the server's pg_hba.conf.")  # fmt: skip
+    if any(w in lowered for w in ("connection refused", "resolve host", "timeout expired", "no route to host")):
+        return (f"re-bot: cannot reach PostgreSQL at {where} ({reason}): is the server running, and is the host in "
+                "RE_BOT_DATABASE_URL right?")  # fmt: skip
+    return None
 
 
 def probe(url: str, auto_migrate: bool = True) -> tuple[bool, str]:
