@@ -2,7 +2,7 @@
 
 From the questions log (`QueryLog.logged_questions`): how many questions, how many answered directly, per topic how
 often it was answered and voted helpful or not, and the questions that found no answer or were "not what I asked",
-near-identical ones merged (rapidfuzz's token-set ratio on normalised text), most frequent first. `suggest_yaml`
+near-identical ones merged (rapidfuzz's edit-distance ratio on normalised text), most frequent first. `suggest_yaml`
 turns those into ready-to-paste `questions:` lines for the topic members found helpful, and stubs for new topics.
 """
 
@@ -19,7 +19,7 @@ from content import limits
 from content.stubs import faq_stub, yaml_scalar
 from handlers.store_api import LoggedQuestion
 
-SAME_QUESTION = 85  # token-set ratio (0-100) at or above which two questions count as one
+SAME_QUESTION = 85  # similarity (0-100) of the normalised questions at or above which they count as one
 _PUNCT = re.compile(r"[^\w\s\[\]]+")
 SHOWN = 20  # groups shown in a chat reply (the CLI shows them all)
 
@@ -68,6 +68,8 @@ class Report:
 
 
 def _normal(text: str) -> str:
+    """Lower case, punctuation and extra spaces gone: what is left is compared by edit-distance ratio (rapidfuzz's
+    fastest comparison), which forgives typos and a changed word or two."""
     return " ".join(_PUNCT.sub(" ", text.lower()).split())
 
 
@@ -80,6 +82,7 @@ def build_report(questions: list[LoggedQuestion], *, since: datetime, workspace:
     report = Report(since=since, workspace=workspace, questions=len(questions))
     groups: list[QuestionGroup] = []
     keys: list[str] = []
+    exact: dict[str, int] = {}  # normalised text -> group: repeats skip the fuzzy search
     nearest: list[Counter[str]] = []
     for q in questions:
         if q.topic is not None:
@@ -97,14 +100,17 @@ def build_report(questions: list[LoggedQuestion], *, since: datetime, workspace:
             report.unanswered_without_text += 1
             continue
         key = _normal(q.text)
-        found = process.extractOne(key, keys, scorer=fuzz.token_set_ratio, score_cutoff=SAME_QUESTION) if keys else None
-        if found is None:
-            groups.append(QuestionGroup(text=q.text))
-            keys.append(key)
-            nearest.append(Counter())
-            index = len(groups) - 1
-        else:
-            index = found[2]
+        index = exact.get(key)
+        if index is None:  # not asked in these very words before: the fuzzy comparison with every group
+            found = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=SAME_QUESTION)
+            if found is None:
+                groups.append(QuestionGroup(text=q.text))
+                keys.append(key)
+                nearest.append(Counter())
+                index = len(groups) - 1
+            else:
+                index = found[2]
+            exact[key] = index
         group = groups[index]
         group.count += 1
         group.wordings.append(q.text)

@@ -152,31 +152,30 @@ class QueryLogStore:
 
     def logged_questions(self, *, since: datetime, workspace: str | None = None) -> list[LoggedQuestion]:
         self.question_writer.flush()
+        scope = [FaqQuery.asked_at >= since, *([FaqQuery.workspace == workspace] if workspace is not None else [])]
         with self.sessions() as session:
-            query = select(FaqQuery).where(FaqQuery.asked_at >= since).order_by(FaqQuery.id)
-            if workspace is not None:
-                query = query.where(FaqQuery.workspace == workspace)
-            rows = session.scalars(query).all()
             votes: dict[int, list[tuple[str, bool]]] = {}
-            if rows:
-                vote_query = (
-                    select(FaqVote.query_id, FaqVote.topic, FaqVote.helpful)
-                    .join(FaqQuery, FaqQuery.id == FaqVote.query_id)
-                    .where(FaqQuery.asked_at >= since)
-                )
-                if workspace is not None:
-                    vote_query = vote_query.where(FaqQuery.workspace == workspace)
-                for query_id, topic, helpful in session.execute(vote_query):
-                    votes.setdefault(query_id, []).append((topic, helpful))
+            vote_rows = session.execute(
+                select(FaqVote.query_id, FaqVote.topic, FaqVote.helpful)
+                .join(FaqQuery, FaqQuery.id == FaqVote.query_id)
+                .where(*scope)
+            )
+            for query_id, topic, helpful in vote_rows:
+                votes.setdefault(query_id, []).append((topic, helpful))
+            rows = session.execute(
+                select(FaqQuery.id, FaqQuery.text, FaqQuery.topic, FaqQuery.nearest, FaqQuery.confidence)
+                .where(*scope)
+                .order_by(FaqQuery.id)
+            )
             return [
                 LoggedQuestion(
-                    text=row.text,
-                    topic=row.topic,
-                    nearest=tuple(t for t in row.nearest.split(",") if t),
-                    confidence=row.confidence,
-                    votes=tuple(votes.get(row.id, ())),
+                    text=text,
+                    topic=topic,
+                    nearest=tuple(t for t in nearest.split(",") if t),
+                    confidence=confidence,
+                    votes=tuple(votes.get(row_id, ())),
                 )
-                for row in rows
+                for row_id, text, topic, nearest, confidence in rows
             ]
 
     def purge_questions(self, *, now: datetime) -> int:
