@@ -5,19 +5,27 @@ send per `per_target_interval` to one target (Slack: about 1 message/s per chann
 `hold(seconds)` stops every send on the platform (a global or workspace-wide 429), `hold_target(target, seconds)`
 only the sends to one target (a per-route, per-user or shared 429).
 
-An `AdaptiveRate` moves the budget's rate to what the platform accepts (Slack publishes no workspace-wide number):
-- slow start: from `initial`, the rate doubles each time half a second's worth of sends went through without a 429;
-- the first 429 ends slow start: the rate falls back to 98% of the last rate that had no 429 (the one before the
-  last doubling), and the platform is held for the Retry-After;
-- then it creeps up by 1% per five seconds' worth of clean sends, and each later 429 cuts it (by 10% by default).
+An `AdaptiveRate` moves the budget's rate to what the platform accepts (Slack publishes no workspace-wide number).
+It only learns from sends that went at the budget's pace: when the sender itself was slower (at least a fifth below
+the rate), a step proves nothing about the platform's limit and is not counted.
+- slow start: from `initial`, the rate grows by half after each quarter second of clean sends at the full rate;
+- the first 429 ends slow start: the rate falls back to 98% of what the last clean step achieved (at most its rate)
+  or of what went through in the last second, whichever is lower, and the platform is held for the Retry-After;
+- then it creeps up by 1% per five seconds of clean sends at the full rate, and each later 429 cuts it by 10% (the
+  other sends' 429s from the same moment, answered during the hold, count once).
 It never exceeds `ceiling` (the operator's RE_BOT_RATE_* cap) and never goes below `floor`. A 429 costs a whole
-Retry-After of silence, so the increase after the first one is deliberately slow.
+Retry-After of silence, so the increase after the first one is deliberately slow. Times are the event loop's clock,
+passed in.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
+
+SLOW_START_STEP = 0.25  # seconds of clean sends at the full rate before a slow-start step up
+CREEP_STEP = 5.0  # seconds of clean sends at the full rate before a 1% step up, after the first 429
 
 
 @dataclass
@@ -27,30 +35,50 @@ class AdaptiveRate:
     floor: float = 1.0
     slow_start: bool = True
     backoff: float = 0.9  # a later 429 multiplies the rate by this
+    growth: float = 1.5  # each slow-start step multiplies the rate by this
     rate: float = 0.0
     _clean: int = 0  # sends that went through since the rate last changed
-    _previous: float = field(default=0.0, repr=False)  # the rate before the last slow-start doubling
+    _since: float | None = field(default=None, repr=False)  # when the rate last changed (the first success after)
+    _proven: float = field(default=0.0, repr=False)  # what the last clean slow-start step achieved
+    _recent: deque[float] = field(default_factory=deque, repr=False)  # when the sends of the last second succeeded
 
     def __post_init__(self) -> None:
         self.rate = max(self.floor, min(self.initial, self.ceiling))
-        self._previous = self.rate
+        self._proven = self.rate
 
-    def succeeded(self) -> None:
+    def _set(self, rate: float) -> None:
+        self.rate, self._clean, self._since = max(self.floor, min(self.ceiling, rate)), 0, None
+
+    def succeeded(self, now: float) -> None:
+        if self._since is None:
+            self._since = now
         self._clean += 1
+        self._recent.append(now)
+        while self._recent and self._recent[0] < now - 1.0:
+            self._recent.popleft()
         if self.rate >= self.ceiling:
             return
-        if self.slow_start and self._clean >= self.rate * 0.5:
-            self._previous, self.rate, self._clean = self.rate, min(self.ceiling, self.rate * 2), 0
-        elif not self.slow_start and self._clean >= self.rate * 5:
-            self.rate, self._clean = min(self.ceiling, self.rate * 1.01), 0
-
-    def limited(self) -> None:
-        if self.slow_start:
-            self.slow_start = False
-            self.rate = max(self.floor, self._previous * 0.98)
+        window = SLOW_START_STEP if self.slow_start else CREEP_STEP
+        if now - self._since < window or self._clean < 5:
+            return
+        achieved = (self._clean - 1) / (now - self._since)
+        if achieved < 0.8 * self.rate:  # the sender, not the budget, held the pace: nothing learnt about the limit
+            self._clean, self._since = 0, None
+        elif self.slow_start:
+            self._proven = min(self.rate, achieved)
+            self._set(self.rate * self.growth)
         else:
-            self.rate = max(self.floor, self.rate * self.backoff)
-        self._clean = 0
+            self._set(self.rate * 1.01)
+
+    def limited(self, now: float) -> None:
+        if self.slow_start:
+            # What a short step achieved can include the platform's burst allowance: what went through in the last
+            # second is the better bound when it is lower.
+            last_second = sum(1 for t in self._recent if t >= now - 1.0)
+            self.slow_start = False
+            self._set(0.98 * min(self._proven, max(last_second, self.floor)))
+        else:
+            self._set(self.rate * self.backoff)
 
 
 class RateBudget:
@@ -105,14 +133,14 @@ class RateBudget:
 
     def succeeded(self) -> None:
         if self.adaptive is not None:
-            self.adaptive.succeeded()
+            self.adaptive.succeeded(self._now())
 
     def limited(self, retry_after: float) -> None:
         """The platform answered 429 for every target: hold for its Retry-After and lower an adaptive rate. The
         other sends already on their way when the first 429 came get 429s too: answers arriving during the hold
         are that same event and lower the rate only once."""
         if self.adaptive is not None and self._held_until <= self._now():
-            self.adaptive.limited()
+            self.adaptive.limited(self._now())
         self.hold(retry_after)
 
     async def acquire(self, target: str) -> None:

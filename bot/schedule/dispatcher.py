@@ -154,12 +154,13 @@ class Dispatcher:
         self.wall_clock = wall_clock
         self._replies: dict[tuple, tuple[Reply, str]] = {}
 
-    async def run(self, now: datetime) -> list[DeliveryResult]:
-        """Send every pending delivery of the platforms that have a sender. Returns what happened to each."""
+    async def run(self, now: datetime, claimed: asyncio.Event | None = None) -> list[DeliveryResult]:
+        """Send every pending delivery of the platforms that have a sender. Returns what happened to each. With
+        `claimed`, the outbox is still being filled: keep leasing until it is set and nothing is left."""
         run = _Run(now)
         flusher = asyncio.create_task(self._flush_loop(run))
         try:
-            await asyncio.gather(*(self._platform(name, run) for name in self.senders))
+            await asyncio.gather(*(self._platform(name, run, claimed) for name in self.senders))
         finally:
             run.done.set()
             run.marked.set()
@@ -187,7 +188,7 @@ class Dispatcher:
             if works:
                 faults.clear(fault.key)
 
-    async def _platform(self, platform: str, run: _Run) -> None:
+    async def _platform(self, platform: str, run: _Run, claimed: asyncio.Event | None = None) -> None:
         faults = self.faults[platform]
         if faults.active:
             await self._recheck(platform)
@@ -197,11 +198,17 @@ class Dispatcher:
         queue: asyncio.Queue[Leased | None] = asyncio.Queue(maxsize=2 * batch)
         workers = [asyncio.create_task(self._worker(queue, run)) for _ in range(self.policy.concurrency)]
         try:
-            while not faults.holds_all and (
-                leased := await asyncio.to_thread(self._lease, platform, batch, faults.held_keys)
-            ):
+            while not faults.holds_all:
+                filled = claimed is None or claimed.is_set()  # read before leasing: the last lease sees every row
+                leased = await asyncio.to_thread(self._lease, platform, batch, faults.held_keys)
                 for row in leased:
                     await queue.put(row)
+                if not leased:
+                    if filled:
+                        break
+                    assert claimed is not None
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(claimed.wait(), 0.05)
         finally:
             for _ in workers:
                 await queue.put(None)

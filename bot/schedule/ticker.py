@@ -19,7 +19,7 @@ from bot.ops import metrics
 from bot.schedule.budget import AdaptiveRate, RateBudget
 from bot.schedule.delivery import Sender
 from bot.schedule.dispatcher import DeliveryResult, Dispatcher, DispatchPolicy
-from bot.schedule.outbox import claim_due, pending_count
+from bot.schedule.outbox import ClaimStats, claim_due, pending_count
 from bot.store import SqlStore, make_engine, session_factory, upgrade
 from content import Content
 from handlers.services import utc_now
@@ -142,10 +142,21 @@ class Ticker:
     async def tick(self, now: datetime) -> TickReport:
         started = time.perf_counter()
         dead = frozenset(p for p, faults in self.dispatcher.faults.items() if faults.fatal)
-        stats = await asyncio.to_thread(
-            claim_due, self.sessions, self.content, now, catchup=self.catchup, platforms=self.platforms, exclude=dead
-        )
-        results = await self.dispatcher.run(now) if self.senders else []
+        claimed = asyncio.Event()
+
+        async def claim() -> ClaimStats:
+            try:
+                return await asyncio.to_thread(claim_due, self.sessions, self.content, now, catchup=self.catchup,
+                                               platforms=self.platforms, exclude=dead)  # fmt: skip
+            finally:
+                claimed.set()
+
+        # Sending starts as soon as the first batch is claimed: a 09:00 fan-out does not wait for the whole claim.
+        claiming = asyncio.create_task(claim())
+        try:
+            results = await self.dispatcher.run(now, claimed=claimed) if self.senders else []
+        finally:
+            stats = await claiming
         await asyncio.to_thread(self.purge_questions, now)
         backlog = await asyncio.to_thread(pending_count, self.sessions)
         metrics.observe_tick(time.perf_counter() - started, delivered=stats.claimed, backlog=backlog)

@@ -12,7 +12,7 @@ import discord
 from bot.ops.observed import off_loop
 from bot.platforms.discord.interactions import NO_MENTIONS, services_of
 from bot.platforms.discord.sender import CLOSED_DMS, DiscordSender
-from bot.schedule.delivery import PermanentDeliveryError, TransientDeliveryError
+from bot.schedule.delivery import PermanentDeliveryError, PlatformFault, TransientDeliveryError
 from handlers.store_api import REMINDER
 from handlers.types import Reply, Section
 
@@ -39,7 +39,7 @@ async def check_dms(interaction: discord.Interaction) -> bool:
     user = str(interaction.user.id)
     try:
         await sender.send(user, WELCOME, kind="reminder", nonce=f"welcome:{interaction.id}")
-    except TransientDeliveryError:
+    except (TransientDeliveryError, PlatformFault):  # not the member's doing: the reminder's own delivery will tell
         log.info("could not check DMs of %s now; the reminder's own delivery will tell", user)
         return True
     except PermanentDeliveryError as exc:
