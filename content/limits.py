@@ -13,4 +13,7 @@ PAPER_WHY = 1000  # Discord embed field value (1,024)
 PAPER_PROMPT = 500
 PROMPT_TEXT = 1000
 TRACK_DESCRIPTION = 500
+RECALL_QUESTION = 200  # a review card's question: one line on every platform
+RECALL_ANSWER = 320  # its short answer: one or two sentences, revealed under the question when rated
+RECALL_SENTENCES = 2
 MEMBER_QUERY = 500  # how much of a member's free text the matcher reads

@@ -52,6 +52,28 @@ class FaqFront(_Strict):
     sources: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(default_factory=list)
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z(])")  # a full stop followed by a new sentence ("e.g. x" does not count)
+
+
+class Recall(_Strict):
+    """A review card's question and its short answer (one or two sentences), written in the content's own words."""
+
+    question: Annotated[str, StringConstraints(min_length=1, max_length=limits.RECALL_QUESTION)]
+    answer: str
+
+    @field_validator("answer")
+    @classmethod
+    def _short(cls, answer: str) -> str:
+        if not answer:
+            raise ValueError("the answer is empty: write one or two sentences")
+        if len(answer) > limits.RECALL_ANSWER:
+            raise ValueError(f"the answer is {len(answer)} characters; keep it under {limits.RECALL_ANSWER}")
+        sentences = len(_SENTENCE_END.findall(answer.rstrip(".!? "))) + 1
+        if sentences > limits.RECALL_SENTENCES:
+            raise ValueError(f"the answer has {sentences} sentences; keep it to one or two")
+        return answer
+
+
 class Paper(_Strict):
     id: Slug
     title: Title
@@ -69,6 +91,7 @@ class Paper(_Strict):
     prompts: list[Annotated[str, StringConstraints(min_length=1, max_length=limits.PAPER_PROMPT)]] = Field(
         min_length=1, max_length=6
     )
+    recall: list[Recall] = Field(min_length=2, max_length=3)  # the questions of its review card, asked in turn
 
     @field_validator("url")
     @classmethod
@@ -110,6 +133,14 @@ class Prompt(_Strict):
     level: Level
     minutes: int = Field(ge=1, le=240)
     text: Annotated[str, StringConstraints(min_length=1, max_length=limits.PROMPT_TEXT)]
+    recall: list[Recall] = Field(default_factory=list, max_length=1)  # implementation prompts may have one
+
+    @field_validator("recall")
+    @classmethod
+    def _implement_only(cls, recall: list[Recall], info) -> list[Recall]:
+        if recall and info.data.get("kind") != "implement":
+            raise ValueError("only implementation prompts have a recall item")
+        return recall
 
 
 class TrackStep(_Strict):

@@ -77,6 +77,13 @@ def paper_stub(paper_id: str) -> str:
   # prompts: 1 to 6 things to do with it (implement, reproduce, explain), shown as study prompts.
   prompts:
     - Re-implement the core idea in a notebook and reproduce one figure.
+  # recall: 2 or 3 review questions (spaced repetition, /re-review), each with a short answer of one or two
+  # sentences (at most 320 characters), technically exact and in your own words.
+  recall:
+    - question: What is the paper's main idea, in one sentence?
+      answer: The main idea, stated precisely enough that a reader could check it against the paper.
+    - question: What result or experiment supports it?
+      answer: The key result, with the setting it was measured in.
 """
 
 
@@ -95,6 +102,8 @@ def prompt_stub(prompt_id: str) -> str:
   minutes: 30
   # text: what to do, in one or two sentences.
   text: Describe one concrete thing to build, read or think through today.
+  # recall: optional, implement prompts only: one review question (question + a one- or two-sentence answer);
+  # a member who finishes the prompt then gets it as a review card (/re-review). Leave it out if unsure.
 """
 
 

@@ -8,6 +8,7 @@ from handlers import (  # noqa: F401  (registration)
     progress,
     prompts,
     reminders,
+    review,
     subscriptions,
     tracks,
 )

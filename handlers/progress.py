@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.cards import review_stats
 from handlers.papers import local_day
 from handlers.registry import command
 from handlers.reminders import known_zone, no_store, store_of
@@ -28,6 +29,8 @@ def progress(inv: Invocation, services: Services) -> Reply:
     recent = []
     for d in sorted(done, key=lambda d: d.day, reverse=True)[:RECENT]:
         recent.append(f"{d.day.isoformat()}: {item_title(services.content, d.item)}")
+    stats = review_stats(store.cards(inv.platform, inv.user), inv.now)
+    retention = f"{stats.retention:.0%}" if stats.retention is not None else "none yet"
     return Reply(
         command=COMMAND,
         title="Your progress",
@@ -35,6 +38,10 @@ def progress(inv: Invocation, services: Services) -> Reply:
             Section(
                 text=f"**Streak:** {s.streak} day(s) · **papers:** {s.papers} · **prompts:** {s.prompts} · "
                 f"**study days:** {s.days}"
+            ),
+            Section(
+                text=f"**Cards learned:** {stats.learned} of {stats.cards} · **estimated retention:** {retention} "
+                "(`/re-review list`)"
             ),
             Section(text="**Recently finished**", items=tuple(recent)),
         ),

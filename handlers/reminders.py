@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.cards import start_card
 from handlers.papers import local_day
 from handlers.registry import action, command, error_reply
 from handlers.safe_text import quote
@@ -97,6 +98,17 @@ def describe(info: ScheduleInfo, what: str, now: datetime) -> str:
     if info.snooze_at and info.snooze_at > now and info.active:
         text += f" Snoozed reminder at {fmt_local(info.snooze_at, rule.zone, now)}."
     return text
+
+
+def review_note(added: bool, inv: Invocation, store: ScheduleStore) -> str:
+    """What a "Done" adds about reviews, when it made a review card."""
+    if not added:
+        return ""
+    prefs = store.review_prefs(inv.platform, inv.user)
+    on = prefs.enabled if prefs.enabled is not None else store.get_schedule(REMINDER, inv.platform, inv.user)
+    if on:
+        return " Added to your reviews: a review DM will ask you about it."
+    return " Added to your review cards (`/re-review`); `/re-review on` sends them by DM when due."
 
 
 def phrase_error(
@@ -264,9 +276,11 @@ def done(inv: Invocation, value: str, services: Services) -> Reply:
     zone = known_zone(inv, store)
     day = local_day(inv.now, zone)
     new = store.record_done(inv.platform, inv.user, value, day, now=inv.now)
+    carded = start_card(store, services.content, inv.platform, inv.user, value, inv.now)
     summary = summarize(((d.item, d.day) for d in store.done_items(inv.platform, inv.user)), day)
     first = "Nice work, recorded." if new else "Already recorded; nice work."
-    return _ok("Done", f"{first} Streak: {summary.streak} day(s). `/re-progress` shows the rest.")
+    note = review_note(carded, inv, store)
+    return _ok("Done", f"{first} Streak: {summary.streak} day(s). `/re-progress` shows the rest.{note}")
 
 
 @action("remind.snooze")

@@ -6,15 +6,17 @@ Every method that changes a schedule takes `now`, so the next fire instant is co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
 from handlers.schedule import Rule
 
-ScheduleKind = Literal["reminder", "channel-post"]
+ScheduleKind = Literal["reminder", "channel-post", "review"]
 REMINDER: ScheduleKind = "reminder"
 CHANNEL_POST: ScheduleKind = "channel-post"
+REVIEW: ScheduleKind = "review"  # a member's daily review DM; the store keeps it in step with their cards
 # Pause reasons members see (`/re-remind list`, `/re-subscribe`) when a community removed the bot; installing or
 # adding it again resumes exactly the schedules paused with them.
 REMOVED_REASONS = {
@@ -41,6 +43,27 @@ class ScheduleInfo:
 class Done:
     item: str  # "prompt:<id>" or "paper:<id>"
     day: date  # the member's local date when they pressed "Done"
+
+
+@dataclass(frozen=True)
+class CardInfo:
+    """A member's review card: the item it asks about and its FSRS state (`fsrs.Card`'s fields)."""
+
+    item: str  # "paper:<id>" | "prompt:<id>"
+    due: datetime
+    state: int
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    last_review: datetime | None
+    reviews: int  # ratings so far; the card asks its recall questions in turn
+
+
+@dataclass(frozen=True)
+class ReviewPrefs:
+    enabled: bool | None  # None: on while the member has a study reminder
+    quiet_start: int  # minutes after local midnight; no review DM from then...
+    quiet_end: int  # ...until then, when the day's review DM goes out
 
 
 class ScheduleStore(Protocol):
@@ -89,6 +112,40 @@ class ScheduleStore(Protocol):
         ...
 
     def done_items(self, platform: str, user: str) -> list[Done]: ...
+
+    # -- review cards (spaced repetition) -------------------------------------------------------------------------
+    # Every change to a member's cards or review settings also moves their review schedule (kind REVIEW) to the
+    # first review time on or after their earliest due card, in the same transaction.
+
+    def add_card(self, platform: str, user: str, item: str, *, now: datetime) -> bool:
+        """A new card for `item`, due now; False when the member already has one."""
+        ...
+
+    def cards(self, platform: str, user: str) -> list[CardInfo]: ...
+
+    def rate_card(
+        self, platform: str, user: str, item: str, update: Callable[[CardInfo], CardInfo | None], *, now: datetime
+    ) -> tuple[CardInfo, CardInfo | None] | None:
+        """Apply `update` to the card under a row lock (two presses at once rate once): (before, after), after None
+        when `update` declined; None when there is no such card."""
+        ...
+
+    def forget_card(self, platform: str, user: str, item: str, *, now: datetime) -> bool: ...
+
+    def review_prefs(self, platform: str, user: str) -> ReviewPrefs: ...
+
+    def set_review_prefs(
+        self,
+        platform: str,
+        user: str,
+        *,
+        now: datetime,
+        enabled: bool | None = None,
+        quiet: tuple[int, int] | None = None,
+        zone: str | None = None,
+    ) -> ReviewPrefs:
+        """Change what is given; `enabled=True` also resumes a review schedule paused by a delivery failure."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ DISCORD_USAGE = {
     "re-track": "/re-track [track:TRACK]",
     "re-help": "/re-help [command:COMMAND]",
     "re-admin": "/re-admin report [period:30d]",
+    "re-review": "/re-review [action:now|list|on|off|quiet|forget|status] [value:ZONE, 23:00-07:30 or a card id]",
 }
 _NAMED_DAYS = {EVERY_DAY: "daily", WEEKDAYS: "weekdays", WEEKENDS: "weekends"}
 
@@ -71,6 +72,8 @@ def _discord(line: str) -> str:
     if command == "re-prompt":
         kind = low in get_args(PromptKind)
         return "/re-prompt next:True" if low == "next" else f"/re-prompt {'kind' if kind else 'area'}:{rest}"
+    if command == "re-review":
+        return f"/re-review action:{low}" + (f" value:{tail}" if tail else "")
     if command == "re-admin" and low == "report":
         return f"/re-admin report period:{tail}" if tail else "/re-admin report"
     if command == "re-remind":

@@ -45,10 +45,12 @@ class Button:
 
 @dataclass(frozen=True)
 class Section:
-    """One block of the reply body: a Markdown paragraph, or a list of Markdown items."""
+    """One block of the reply body: a Markdown paragraph, or a list of Markdown items. `buttons` belong to this
+    section (a review card's ratings): renderers place them with it, not with the reply's own buttons."""
 
     text: str = ""
     items: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,11 @@ class Reply:
     shared_by: str | None = None  # platform user id of the member who shared this publicly; renderers credit them
     followups: tuple[Reply, ...] = field(default=())  # e.g. a paper's study prompts, posted as a thread
     failed: bool = False  # a bug on our side (the handler raised): counted and logged apart from members' mistakes
+
+    @property
+    def all_buttons(self) -> tuple[Button, ...]:
+        """The sections' buttons, in order, then the reply's own."""
+        return (*(b for s in self.sections for b in s.buttons), *self.buttons)
 
     def with_visibility(self, ephemeral: bool) -> Reply:
         return replace(self, ephemeral=ephemeral)

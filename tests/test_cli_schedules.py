@@ -70,3 +70,18 @@ def test_console_prints_scheduled_posts_due_while_running(db, monkeypatch, capsy
     session.run(["/re-progress\n"], out)
     text = out.getvalue()
     assert "[Reminder for U-console]" in text and text.index("[Reminder for") < text.index("Your progress")
+
+
+def test_tick_json_lists_the_review_dm_with_kind_review(db, capsys, monkeypatch):
+    lines_in = "/re-remind daily 09:00 Europe/Berlin\n:press remind.done paper:transformer\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines_in))
+    assert main(["ask", "--json", "-"]) == 0
+    capsys.readouterr()
+    assert main(["tick", "--at", "2031-01-06T07:00:00Z", "--json", "--force"]) == 0  # 08:00 in Berlin: quiet hours end
+    got = lines(capsys)
+    assert [(d["kind"], d["target"], d["fire_time"]) for d in got] == [
+        ("review", "U-console", "2031-01-06T07:00:00+00:00")
+    ]
+    assert got[0]["text"].startswith("Time to review: 1 card") and "[Good]" in got[0]["text"]
+    assert main(["tick", "--at", "2031-01-06T07:00:00Z", "--json", "--force"]) == 0
+    assert lines(capsys) == []  # idempotent

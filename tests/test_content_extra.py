@@ -38,6 +38,12 @@ def extra(tmp_path: Path) -> Path:
     return folder
 
 
+RECALL = (
+    '  recall:\n    - {question: "What is it?", answer: "A short answer."}\n'
+    '    - {question: "Why?", answer: "Because."}\n'
+)
+
+
 def test_new_ids_add_and_same_ids_replace(content_dir: Path, extra: Path) -> None:
     (extra / "faq" / "reading-group.md").write_text(READING_GROUP, encoding="utf-8")
     (extra / "faq" / "salary.md").write_text(
@@ -46,8 +52,9 @@ def test_new_ids_add_and_same_ids_replace(content_dir: Path, extra: Path) -> Non
     (extra / "papers.yaml").write_text(
         "- id: resnet\n  title: ResNet, our edition\n  authors: [Kaiming He]\n  year: 2015\n  area: vision\n"
         "  level: intro\n  why: Residual connections.\n  prompts: [Train it.]\n"
-        "- id: attention\n  title: Attention Is All You Need\n  authors: [Ashish Vaswani, et al.]\n  year: 2017\n"
-        "  area: language\n  level: intermediate\n  why: Transformers.\n  prompts: [Implement attention.]\n"
+        + RECALL
+        + "- id: attention\n  title: Attention Is All You Need\n  authors: [Ashish Vaswani, et al.]\n  year: 2017\n"
+        "  area: language\n  level: intermediate\n  why: Transformers.\n  prompts: [Implement attention.]\n" + RECALL
     )
     (extra / "synonyms.yaml").write_text("doctorate: [doctoral]\nrg: [reading, group]\n")
     content = load_content(content_dir, extra)
@@ -95,7 +102,7 @@ def test_raw_stubs_are_valid_and_explain_every_field(content_dir: Path, extra: P
         fields = ("id", "title", "group", "aliases", "questions", "see_also", "sources")
     elif kind == "paper":
         assert content.paper("our-thing") is not None
-        fields = ("id", "title", "authors", "year", "url", "area", "level", "why", "prompts")
+        fields = ("id", "title", "authors", "year", "url", "area", "level", "why", "prompts", "recall")
     else:
         assert content.prompt("our-thing") is not None
         fields = ("id", "kind", "area", "level", "minutes", "text")

@@ -59,7 +59,7 @@ def test_bad_yaml_in_list_file(content_dir: Path) -> None:
 def test_missing_field(content_dir: Path) -> None:
     edit(content_dir / "papers.yaml", "  why: Residual connections.\n", "")
     [(name, line, message)] = problems_of(content_dir)
-    assert (name, line) == ("papers.yaml", 11)
+    assert (name, line) == ("papers.yaml", 16)
     assert message == "paper 'resnet': missing field 'why'"
 
 
@@ -78,13 +78,13 @@ def test_unknown_front_matter_field(content_dir: Path) -> None:
 def test_bad_enum_value(content_dir: Path) -> None:
     edit(content_dir / "papers.yaml", "area: vision", "area: astrology")
     [(name, line, message)] = problems_of(content_dir)
-    assert (name, line) == ("papers.yaml", 15) and "field 'area'" in message and "vision" in message
+    assert (name, line) == ("papers.yaml", 20) and "field 'area'" in message and "vision" in message
 
 
 def test_duplicate_ids(content_dir: Path) -> None:
     edit(content_dir / "papers.yaml", "- id: resnet", "- id: adam")
     [(name, line, message)] = problems_of(content_dir)
-    assert (name, line) == ("papers.yaml", 11)
+    assert (name, line) == ("papers.yaml", 16)
     assert message == "duplicate paper id 'adam' (first at papers.yaml:1)"
 
 
@@ -179,12 +179,50 @@ def test_load_content_raises_with_every_line(content_dir: Path) -> None:
     edit(content_dir / "papers.yaml", "area: vision", "area: astrology")
     with pytest.raises(ContentError) as err:
         load_content(content_dir)
-    assert len(err.value.problems) == 1 and "papers.yaml:15:" in err.value.problems[0]
+    assert len(err.value.problems) == 1 and "papers.yaml:20:" in err.value.problems[0]
 
 
 def test_missing_folder(tmp_path: Path) -> None:
     _, problems = check_content(tmp_path / "nowhere")
     assert problems and problems[0].endswith(": content folder not found")
+
+
+# -- recall items (review cards) ---------------------------------------------------------------------------------------
+
+
+def test_a_paper_without_recall_items_is_reported_at_its_line(content_dir: Path) -> None:
+    text = (content_dir / "papers.yaml").read_text()
+    start = text.index("  recall:\n    - question: What does a residual block")
+    (content_dir / "papers.yaml").write_text(text[:start])
+    [(name, line, message)] = problems_of(content_dir)
+    assert (name, line, message) == ("papers.yaml", 16, "paper 'resnet': missing field 'recall'")
+
+
+def test_a_single_recall_item_is_too_few(content_dir: Path) -> None:
+    text = (content_dir / "papers.yaml").read_text()
+    start = text.index("    - question: What problem did residual connections")
+    (content_dir / "papers.yaml").write_text(text[:start])
+    [(name, line, message)] = problems_of(content_dir)
+    assert (name, line) == ("papers.yaml", 24) and "field 'recall'" in message and "at least 2" in message
+
+
+def test_an_over_long_recall_answer_is_reported_at_its_line(content_dir: Path) -> None:
+    edit(content_dir / "papers.yaml", "y = x + F(x).", "y = x + F(x), " + "and so on " * 40 + "until the end.")
+    [(name, line, message)] = problems_of(content_dir)
+    assert (name, line) == ("papers.yaml", 26)
+    assert "paper 'resnet': field 'recall.answer'" in message and "keep it under 320" in message
+
+
+def test_a_recall_answer_of_three_sentences_is_reported(content_dir: Path) -> None:
+    edit(content_dir / "papers.yaml", "y = x + F(x).", "y = x + F(x). It is short. It has three sentences.")
+    [(name, line, message)] = problems_of(content_dir)
+    assert (name, line) == ("papers.yaml", 26) and "3 sentences; keep it to one or two" in message
+
+
+def test_only_implementation_prompts_have_a_recall_item(content_dir: Path) -> None:
+    edit(content_dir / "prompts.yaml", "  kind: implement", "  kind: reflect")
+    [(name, _line, message)] = problems_of(content_dir)
+    assert name == "prompts.yaml" and "only implementation prompts have a recall item" in message
 
 
 def test_near_duplicate_prompts_are_rejected(content_dir: Path) -> None:

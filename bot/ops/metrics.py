@@ -28,7 +28,7 @@ from handlers.types import Reply
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 PLATFORMS = ("console", "slack", "discord")
-DELIVERY_KINDS = ("reminder", "channel-post")
+DELIVERY_KINDS = ("reminder", "channel-post", "review")
 FAQ_COMMAND = "re-faq"
 
 # Latency buckets for work a member waits on: Slack wants an answer in 3 s.

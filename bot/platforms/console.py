@@ -56,8 +56,17 @@ def _wrap(text: str, indent: str = "") -> str:
 
 
 def reply_buttons(reply: Reply) -> tuple[Button, ...]:
-    """A reply's buttons and its follow-ups', in the order `render_reply(numbered=True)` numbers them."""
-    return (*reply.buttons, *(b for f in reply.followups for b in reply_buttons(f)))
+    """A reply's buttons (its sections' first) and its follow-ups', in the order `render_reply(numbered=True)` numbers
+    them."""
+    return (*reply.all_buttons, *(b for f in reply.followups for b in reply_buttons(f)))
+
+
+def _button_line(buttons: tuple[Button, ...], numbered: bool, first: int) -> str:
+    if numbered:
+        shown = "   ".join(f"[{b.label}] :press {n}" for n, b in enumerate(buttons, first))
+    else:
+        shown = "  ".join(f"[{b.label}]" for b in buttons)
+    return _fill(shown, "  ", "  ")
 
 
 def render_reply(reply: Reply, numbered: bool = False, _first: int = 1) -> str:
@@ -66,6 +75,7 @@ def render_reply(reply: Reply, numbered: bool = False, _first: int = 1) -> str:
     With `numbered`, each button shows what to type to press it (`[Share in channel] :press 1`), numbered through the
     reply and its follow-ups (see `reply_buttons`)."""
     out: list[str] = []
+    first = _first
     if reply.title:
         out += [reply.title, "=" * min(len(reply.title), WIDTH), ""]
     for section in reply.sections:
@@ -75,18 +85,17 @@ def render_reply(reply: Reply, numbered: bool = False, _first: int = 1) -> str:
             out.append(_wrap("  • " + render(item, "plain")))
         if section.items:
             out.append("")
+        if section.buttons:
+            out += [_button_line(section.buttons, numbered, first), ""]
+            first += len(section.buttons)
     small = list(reply.context)
     if reply.shared_by:
         small.insert(0, f"Shared by {reply.shared_by}")
     for line in small:
         out.append(_wrap(render(line, "plain"), "  "))
     if reply.buttons:
-        if numbered:
-            shown = "   ".join(f"[{b.label}] :press {n}" for n, b in enumerate(reply.buttons, _first))
-        else:
-            shown = "  ".join(f"[{b.label}]" for b in reply.buttons)
-        out.append(_fill(shown, "  ", "  "))
-    first = _first + len(reply.buttons)
+        out.append(_button_line(reply.buttons, numbered, first))
+        first += len(reply.buttons)
     for followup in reply.followups:
         out += ["", "  ↳ " + render_reply(followup, numbered, first).replace("\n", "\n    ")]
         first += len(reply_buttons(followup))
@@ -102,7 +111,7 @@ def reply_json(reply: Reply) -> dict[str, object]:
         "paper": reply.paper,
         "suggestions": list(reply.suggestions),
         "error": reply.error,
-        "buttons": [{"label": b.label, "action": b.action, "value": b.value} for b in reply.buttons],
+        "buttons": [{"label": b.label, "action": b.action, "value": b.value} for b in reply.all_buttons],
     }
 
 
@@ -124,7 +133,7 @@ class ConsoleSender:
 
     async def send(self, target: str, reply: Reply, *, kind: str, nonce: str) -> Sent:
         if self.out is not None:
-            what = "reminder for" if kind == "reminder" else "post in"
+            what = {"reminder": "reminder for", "review": "reviews for"}.get(kind, "post in")
             with self.lock:
                 self.out.write(f"\n[{what} {target}]\n{render_reply(reply)}")
                 self.out.flush()
@@ -162,7 +171,7 @@ class ConsoleSession:
         shown = []
         for result in report.results:
             if result.status == "sent":
-                what = "Reminder for" if result.kind == "reminder" else "Scheduled post in"
+                what = {"reminder": "Reminder for", "review": "Reviews for"}.get(result.kind, "Scheduled post in")
                 shown.append(f"[{what} {result.target}]\n{result.text}")
         return "\n".join(shown) + "\n" if shown else None
 

@@ -14,7 +14,8 @@ from typing import Literal, Protocol
 
 from handlers.types import Reply
 
-DeliveryKind = Literal["reminder", "channel-post"]
+DeliveryKind = Literal["reminder", "channel-post", "review"]
+DM_KINDS: frozenset[str] = frozenset({"reminder", "review"})  # sent to a member's DM; the rest go to channels
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,11 @@ from bot.schedule.budget import RateBudget
 from bot.schedule.delivery import PermanentDeliveryError, PlatformFault, Sender, Sent, TransientDeliveryError
 from bot.schedule.faults import PlatformFaults
 from bot.store.models import Delivery, Schedule
+from bot.store.repo import SqlStore
 from content import Content
+from handlers.review import review_dm
 from handlers.services import utc_now
-from handlers.store_api import CHANNEL_POST
+from handlers.store_api import CHANNEL_POST, REVIEW
 from handlers.study import reminder_reply, split_item
 from handlers.subscriptions import channel_post_reply
 from handlers.types import Reply
@@ -275,18 +277,34 @@ class Dispatcher:
         initial = self.policy.backoff_initial
         return wait_exponential_jitter(multiplier=initial, max=self.policy.backoff_max, jitter=initial)(retry_state)
 
-    async def _deliver(self, row: Leased, run: _Run) -> None:
+    def _review_reply(self, row: Leased) -> Reply | None:
+        """The member's review DM, from the cards still due before the outbox row's cut-off when it is sent (a card
+        rated with `/re-review` meanwhile is left out); None when none is left."""
+        cutoff = datetime.fromisoformat(row.item.partition(":")[2])
+        cards = SqlStore(self.sessions).due_cards(row.platform, row.target, cutoff)
+        return review_dm(self.content, cards) if cards else None
+
+    async def _reply(self, row: Leased) -> tuple[Reply | None, str]:
+        if row.kind == REVIEW:  # one member's own cards: nothing to share with other deliveries
+            reply = await asyncio.to_thread(self._review_reply, row)
+            return reply, render_reply(reply) if reply is not None else ""
         key = (row.kind, row.item, row.day)
         if key not in self._replies:  # a fan-out sends the same step to many members: build and render it once
             if len(self._replies) > 1000:
                 self._replies.clear()
             reply = delivery_reply(self.content, row.kind, row.item, row.day)
             self._replies[key] = (reply, render_reply(reply))
-        reply, text = self._replies[key]
+        return self._replies[key]
+
+    async def _deliver(self, row: Leased, run: _Run) -> None:
+        reply, text = await self._reply(row)
         result = DeliveryResult(row.platform, row.target, row.kind, row.fire_time, text, "sent")
         wall = self.wall_clock()
         if run.now - row.fire_time > self.policy.catchup:
             self._record(run, row, result, status="skipped", error="more than the catch-up window late")
+            return
+        if reply is None:
+            self._record(run, row, result, status="skipped", error="every card was reviewed before the DM went out")
             return
         faults = self.faults[row.platform]
         if faults.holds(row.workspace):

@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.store.models import ChannelPaper, Delivery, ProgressItem, Schedule
-from bot.store.repo import rule_of
+from bot.store.models import ChannelPaper, Delivery, ProgressItem, ReviewCard, ReviewMember, Schedule
+from bot.store.repo import prefs_of, rule_of
 from content import Content
-from handlers.schedule import plan_due
-from handlers.store_api import CHANNEL_POST
+from handlers.review_clock import day_end, is_quiet, review_fire_time
+from handlers.schedule import FirePlan, plan_due
+from handlers.store_api import CHANNEL_POST, REMINDER, REVIEW
 from handlers.study import next_step
 from handlers.subscriptions import pick_paper
 
@@ -59,7 +60,7 @@ class _Picker:
 
     def __init__(self, session: Session, content: Content, rows: list[Schedule]) -> None:
         self.session, self.content = session, content
-        members = {(r.platform, r.target) for r in rows if r.kind != CHANNEL_POST}
+        members = {(r.platform, r.target) for r in rows if r.kind == REMINDER}
         channels = {(r.platform, r.target) for r in rows if r.kind == CHANNEL_POST}
         self.done: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.seen: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -100,6 +101,44 @@ class _Picker:
         return "paper:" + paper.id
 
 
+class _Reviews:
+    """The review schedules of a batch: their members' card due dates and quiet hours, in two queries."""
+
+    def __init__(self, session: Session, rows: list[Schedule]) -> None:
+        members = {(r.platform, r.target) for r in rows if r.kind == REVIEW}
+        self.dues: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        self.quiet: dict[tuple[str, str], tuple[int, int]] = {}
+        if not members:
+            return
+        key = tuple_(ReviewCard.platform, ReviewCard.user_id)
+        for p, u, due in session.execute(
+            select(ReviewCard.platform, ReviewCard.user_id, ReviewCard.due).where(key.in_(members))
+        ):
+            self.dues[(p, u)].append(due)
+        found = {(m.platform, m.user_id): m for m in session.scalars(
+            select(ReviewMember).where(tuple_(ReviewMember.platform, ReviewMember.user_id).in_(members)))}  # fmt: skip
+        for member in members:
+            prefs = prefs_of(found.get(member))
+            self.quiet[member] = (prefs.quiet_start, prefs.quiet_end)
+
+    def plan(self, row: Schedule, plan: FirePlan, now: datetime) -> tuple[datetime | None, str]:
+        """The review DM to send for this fire (None: nothing due that day, or now is in the quiet hours) with its
+        outbox item, and the schedule moved to the first review time on a day with a card due."""
+        key = (row.platform, row.target)
+        dues = self.dues.get(key, [])
+        fire, item = plan.fire, ""
+        if fire is not None:
+            cutoff = day_end(fire, row.zone)
+            if is_quiet(now, self.quiet[key], row.zone) or not any(d < cutoff for d in dues):
+                fire = None
+            item = "review:" + cutoff.isoformat()
+        if dues:
+            row.next_fire_at = review_fire_time(rule_of(row), min(dues), plan.next_fire)
+        else:
+            row.status = "idle"
+        return fire, item
+
+
 def _claim_batch(
     sessions: sessionmaker[Session],
     content: Content,
@@ -116,8 +155,10 @@ def _claim_batch(
         if not rows:
             return 0
         picker = _Picker(session, content, rows)
+        reviews = _Reviews(session, rows)
         outbox = []
         for row in rows:
+            item = None
             if snoozed:
                 fire = row.snooze_at if row.snooze_at and now - row.snooze_at <= catchup else None
                 row.snooze_at = None
@@ -127,6 +168,12 @@ def _claim_batch(
                 row.next_fire_at = plan.next_fire
                 if row.paused_until is not None and row.paused_until <= now:
                     row.paused_until = None
+                if row.kind == REVIEW:
+                    if fire is None:
+                        stats.skipped += 1
+                    fire, item = reviews.plan(row, plan, now)
+                    if fire is None:
+                        continue
             if fire is None:
                 stats.skipped += 1
                 continue
@@ -137,7 +184,7 @@ def _claim_batch(
                     "kind": row.kind,
                     "platform": row.platform,
                     "target": row.target,
-                    "item": picker.item(row, fire),
+                    "item": item or picker.item(row, fire),
                     "day": fire.astimezone(ZoneInfo(row.zone)).date(),
                     "status": "pending",
                     "attempts": 0,

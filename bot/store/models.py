@@ -81,7 +81,7 @@ class Schedule(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "reminder" | "channel-post"
+    kind: Mapped[str] = mapped_column(String(16))  # "reminder" | "channel-post" | "review"
     platform: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(64))  # member id (reminder) or channel id (channel post)
     workspace: Mapped[str | None] = mapped_column(String(64))
@@ -89,7 +89,8 @@ class Schedule(Base):
     hour: Mapped[int] = mapped_column(SmallInteger)
     minute: Mapped[int] = mapped_column(SmallInteger)
     zone: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="active")  # "active" | "paused"
+    # "active" | "paused" | "idle" (a review schedule with nothing to send: reviews off, or no cards)
+    status: Mapped[str] = mapped_column(String(16), default="active")
     pause_reason: Mapped[str | None] = mapped_column(String(300))
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_fire_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -119,7 +120,7 @@ class Delivery(Base):
     kind: Mapped[str] = mapped_column(String(16))
     platform: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(64))
-    item: Mapped[str] = mapped_column(String(120))  # "paper:<id>" | "prompt:<id>"
+    item: Mapped[str] = mapped_column(String(120))  # "paper:<id>" | "prompt:<id>" | "review:<ISO cut-off>"
     day: Mapped[date] = mapped_column(Date)  # local date of the fire, in the schedule's zone
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed | skipped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -153,6 +154,42 @@ class ProgressItem(Base):
     item: Mapped[str] = mapped_column(String(120), primary_key=True)
     day: Mapped[date] = mapped_column(Date)
     done_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewCard(Base):
+    """A finished paper or implementation prompt as a spaced-repetition card, with its FSRS state."""
+
+    __tablename__ = "review_cards"
+    __table_args__ = (
+        UniqueConstraint("platform", "user_id", "item", name="uq_review_cards_item"),
+        Index("ix_review_cards_due", "platform", "user_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    item: Mapped[str] = mapped_column(String(120))
+    state: Mapped[int] = mapped_column(SmallInteger)  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step: Mapped[int | None] = mapped_column(SmallInteger)
+    stability: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_review: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviews: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewMember(Base):
+    """A member's review settings; no row means the defaults (on while they have a reminder, quiet 22:00-08:00)."""
+
+    __tablename__ = "review_members"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool | None] = mapped_column(Boolean)
+    quiet_start: Mapped[int] = mapped_column(SmallInteger)  # minutes after local midnight
+    quiet_end: Mapped[int] = mapped_column(SmallInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DmChannel(Base):

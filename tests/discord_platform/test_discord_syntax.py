@@ -127,5 +127,7 @@ def test_schedule_examples_read_back_to_the_same_schedule():
         shown("/re-subscribe papers 09:00 UTC weekdays", "discord") == "/re-subscribe time:09:00 zone:UTC days:weekdays"
     )
     assert shown("/re-paper rl", "discord") == "/re-paper area:rl"
+    assert shown("/re-review quiet 23:00-07:30", "discord") == "/re-review action:quiet value:23:00-07:30"
+    assert shown("/re-review", "discord") == "/re-review"
     assert shown("/re-faq phd", "slack") == "/re-faq phd"
     assert frozenset(range(5)) == WEEKDAYS

@@ -213,8 +213,8 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> Non
 
 
 def block_actions(fake: FakeSlack, action_id: str, value: str, *, user: str = "U1", channel: str = "C1",
-                  ephemeral: bool = True, view: bool = False,
-                  message: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+                  ephemeral: bool = True, view: bool = False, message: dict[str, Any] | None = None,
+                  block_id: str = "b1") -> dict[str, Any]:  # fmt: skip
     """A `block_actions` payload as Slack sends it when a member presses a button. `message` is the message the
     button is on (Slack sends it for messages that are not ephemeral: its ts, text and blocks)."""
     payload: dict[str, Any] = {
@@ -228,7 +228,7 @@ def block_actions(fake: FakeSlack, action_id: str, value: str, *, user: str = "U
             {
                 "type": "button",
                 "action_id": action_id,
-                "block_id": "b1",
+                "block_id": block_id,
                 "value": value,
                 "text": {"type": "plain_text", "text": "x"},
                 "action_ts": "1700000000.1",

@@ -14,7 +14,7 @@ from handlers import COMMANDS
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "slack-manifest.yaml"
 CONTRACT_COMMANDS = {"re-faq", "re-paper", "re-prompt", "re-remind", "re-subscribe", "re-unsubscribe", "re-progress",
-                     "re-help", "re-track", "re-admin"}  # fmt: skip
+                     "re-help", "re-track", "re-admin", "re-review"}  # fmt: skip
 ESCAPED = {"re-admin"}  # takes a #channel, which Slack sends as its id only when escaping is on
 
 

@@ -297,6 +297,25 @@ async def re_track(interaction: discord.Interaction, track: str | None = None) -
     await run_command(interaction, "re-track", track or "")
 
 
+@app_commands.describe(
+    action="What to do (leave empty to rate the cards due now)",
+    value="For on: your IANA zone; for quiet: e.g. 23:00-07:30; for forget: the card id from list",
+)
+@app_commands.choices(
+    action=[
+        Choice(name="cards due now", value="now"),
+        Choice(name="list every card", value="list"),
+        Choice(name="review DMs on", value="on"),
+        Choice(name="review DMs off", value="off"),
+        Choice(name="quiet hours", value="quiet"),
+        Choice(name="forget a card", value="forget"),
+        Choice(name="status", value="status"),
+    ]
+)
+async def re_review(interaction: discord.Interaction, action: str | None = None, value: str | None = None) -> None:
+    await run_command(interaction, "re-review", _words(action, value))
+
+
 @app_commands.describe(period="How far back, e.g. 7d, 30d or 12w (default 30d)")
 async def admin_report(interaction: discord.Interaction, period: str | None = None) -> None:
     await run_command(interaction, "re-admin", _words("report", period))
@@ -417,6 +436,7 @@ def _build(name: str) -> app_commands.Command | app_commands.Group:
         "re-unsubscribe": re_unsubscribe,
         "re-progress": re_progress,
         "re-track": re_track,
+        "re-review": re_review,
     }
     cmd = _command(name, callbacks[name])
     if name == "re-faq":
@@ -440,7 +460,7 @@ def _build(name: str) -> app_commands.Command | app_commands.Group:
 
 DISCORD_COMMANDS = (
     "re-faq", "re-paper", "re-prompt", "re-remind", "re-subscribe", "re-unsubscribe", "re-progress", "re-track",
-    "re-help", "re-admin",
+    "re-review", "re-help", "re-admin",
 )  # fmt: skip
 
 

@@ -90,13 +90,14 @@ TEMPLATE = rf"{CUSTOM_ID_PREFIX}:(?P<action>[a-z][\w.-]*):(?P<value>.*)"
 class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):
     """Every button the bot sends: pressing it runs the handler action named in its custom_id."""
 
-    def __init__(self, button: Button) -> None:
+    def __init__(self, button: Button, row: int | None = None) -> None:
         super().__init__(
             discord.ui.Button(
                 label=button.label[:BUTTON_LABEL],
                 style=_STYLES.get(button.style, discord.ButtonStyle.secondary),
                 custom_id=button_id(button),
-            )
+            ),
+            row=row,
         )
         self.button = button
 
@@ -111,12 +112,12 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE)
         await on_button(interaction, self.button.action, self.button.value)
 
 
-def make_view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
+def make_view(buttons: tuple[Button, ...], rows: tuple[int, ...] = ()) -> discord.ui.View | None:
     if not buttons:
         return None
     view = discord.ui.View(timeout=None)
-    for button in buttons:
-        view.add_item(ActionButton(button))
+    for i, button in enumerate(buttons):
+        view.add_item(ActionButton(button, rows[i] if i < len(rows) else None))
     return view
 
 
@@ -124,7 +125,7 @@ def message_kwargs(message: DiscordMessage) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"embeds": list(message.embeds), "allowed_mentions": NO_MENTIONS}
     if message.content:
         kwargs["content"] = message.content
-    view = make_view(message.buttons)
+    view = make_view(message.buttons, message.rows)
     if view is not None:
         kwargs["view"] = view
     return kwargs
@@ -224,7 +225,9 @@ async def on_button(interaction: discord.Interaction, action: str, value: str) -
         source = interaction.message
         # A private answer is replaced in place ("Another paper" turns the page); a button on a public post or a DM
         # answers the member who pressed it, leaving the post as everyone else sees it.
-        await respond_in_time(interaction, work, edit=source is not None and source.flags.ephemeral)
+        # A review card's rating answers apart: the message holds other cards still to rate.
+        edit = source is not None and source.flags.ephemeral and not action.startswith("review.")
+        await respond_in_time(interaction, work, edit=edit)
 
 
 # What a channel post needs: the bot sees the channel, may send there, and its embeds show.

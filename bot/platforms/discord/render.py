@@ -8,7 +8,7 @@ per-message limits allow, and the buttons ride on the last message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import discord
 
@@ -27,6 +27,8 @@ EMBED_TOTAL = 6000  # title + description + field names and values + footer + au
 EMBEDS_PER_MESSAGE = 10
 BUTTON_LABEL = 80
 BUTTONS_PER_MESSAGE = 25  # 5 rows of 5
+ROWS_PER_MESSAGE = 5
+BUTTONS_PER_ROW = 5
 CUSTOM_ID = 100
 
 COLOUR = discord.Colour(0x5865F2)
@@ -41,6 +43,7 @@ class DiscordMessage:
     content: str | None
     embeds: tuple[discord.Embed, ...]
     buttons: tuple[Button, ...] = ()
+    rows: tuple[int, ...] = ()  # each button's action row, when set (a review card's ratings share one row)
 
 
 def clip(text: str, limit: int) -> str:
@@ -99,8 +102,69 @@ def _embed_size(embed: discord.Embed) -> int:
     return len(embed)  # discord.py sums exactly the fields Discord counts towards 6,000
 
 
+def _row_chunks(reply: Reply) -> list[Reply]:
+    """A reply whose sections carry their own buttons, cut into parts of at most five such sections (one action row
+    each): the title stays on the first part, the small print and the reply's own buttons on the last."""
+    parts: list[list] = [[]]
+    rows = 0
+    for section in reply.sections:
+        if section.buttons and rows == ROWS_PER_MESSAGE:
+            parts.append([])
+            rows = 0
+        parts[-1].append(section)
+        rows += bool(section.buttons)
+    last = len(parts) - 1
+    return [
+        replace(
+            reply,
+            sections=tuple(part),
+            title=reply.title if i == 0 else None,
+            shared_by=reply.shared_by if i == 0 else None,
+            context=reply.context if i == last else (),
+            buttons=reply.buttons if i == last else (),
+        )
+        for i, part in enumerate(parts)
+    ]
+
+
+def _with_rows(messages: list[DiscordMessage], part: Reply, before: int) -> list[DiscordMessage]:
+    """The part's section buttons on its last message, one action row per section. Buttons sit below the text on
+    Discord, so their labels carry the section's number among those with buttons (`before` came in earlier parts),
+    which is the card number the review handler writes."""
+    buttons: list[Button] = []
+    rows: list[int] = []
+    for row, section in enumerate(s for s in part.sections if s.buttons):
+        number = before + row + 1
+        for button in section.buttons[:BUTTONS_PER_ROW]:
+            if len(button_id(button)) <= CUSTOM_ID:
+                buttons.append(replace(button, label=clip(f"{number} · {button.label}", BUTTON_LABEL)))
+                rows.append(row)
+    used = len(set(rows))
+    for i, button in enumerate(b for b in part.buttons if len(button_id(b)) <= CUSTOM_ID):
+        row = used + i // BUTTONS_PER_ROW
+        if row >= ROWS_PER_MESSAGE:
+            break
+        buttons.append(button)
+        rows.append(row)
+    last = messages[-1]
+    messages[-1] = DiscordMessage(last.content, last.embeds, tuple(buttons), tuple(rows))
+    return messages
+
+
 def render_reply(reply: Reply) -> list[DiscordMessage]:
     """The reply as one or more Discord messages, each within every Discord limit."""
+    if any(section.buttons for section in reply.sections):
+        messages: list[DiscordMessage] = []
+        before = 0
+        for part in _row_chunks(reply):
+            plain = replace(part, sections=tuple(replace(s, buttons=()) for s in part.sections), buttons=())
+            messages += _with_rows(_render_plain(plain), part, before)
+            before += sum(1 for s in part.sections if s.buttons)
+        return messages
+    return _render_plain(reply)
+
+
+def _render_plain(reply: Reply) -> list[DiscordMessage]:
     colour = ERROR_COLOUR if reply.error else COLOUR
     title = clip(render(reply.title, "plain"), TITLE) if reply.title else None
     footer = clip("\n".join(render(line, "plain") for line in reply.context), FOOTER) if reply.context else None

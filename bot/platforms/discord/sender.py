@@ -28,7 +28,14 @@ import discord
 from bot.platforms.discord.interactions import message_kwargs
 from bot.platforms.discord.render import DiscordMessage, clip, render_reply
 from bot.schedule.budget import AdaptiveRate, RateBudget
-from bot.schedule.delivery import DeliveryKind, PermanentDeliveryError, PlatformFault, Sent, TransientDeliveryError
+from bot.schedule.delivery import (
+    DM_KINDS,
+    DeliveryKind,
+    PermanentDeliveryError,
+    PlatformFault,
+    Sent,
+    TransientDeliveryError,
+)
 from bot.schedule.faults import PlatformFaults
 from handlers.types import Reply
 
@@ -148,7 +155,7 @@ def translate(error: Exception, *, kind: DeliveryKind) -> Exception:
             scope = "target" if seen is not None and not seen.is_global else "platform"
             return TransientDeliveryError(f"Discord answered {status}", retry_after=retry, scope=scope)
         if status == 404:
-            what = "member" if kind == "reminder" else "channel"
+            what = "member" if kind in DM_KINDS else "channel"
             return PermanentDeliveryError(f"Discord could not find the {what} ({status}, code {code}).")
         return PermanentDeliveryError(f"Discord refused the message ({status}, code {code}: {error.text}).")
     if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):
@@ -211,7 +218,7 @@ class DiscordSender:
             raise PlatformFault(self.faults.problem() or "the Discord client is closed")
         LAST_RATE_LIMIT.set(None)
         try:
-            if kind == "reminder":
+            if kind in DM_KINDS:
                 return await self._send_dm(target_id, reply, nonce)
             return await self._send_channel(target_id, reply, nonce)
         except (PermanentDeliveryError, TransientDeliveryError, PlatformFault):

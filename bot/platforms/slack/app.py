@@ -46,6 +46,9 @@ HOME_COMMANDS: tuple[tuple[str, str], ...] = (
 # Buttons of a reminder DM: pressed there, they update that message in place (keeping its buttons or not) instead of
 # answering with a new one, so the DM history reads "step ... Done, streak 3".
 IN_PLACE_ACTIONS: dict[str, bool] = {"remind.done": False, "remind.snooze": True}
+# Buttons that belong to one section of a message (a review card's ratings): the result replaces that row only, so
+# the other cards stay to be rated; never the whole message.
+ROW_ACTION_FAMILIES = ("review.",)
 
 
 def _text(value: Any) -> str:
@@ -190,6 +193,16 @@ class SlackBot:
                 await self.publish_home(client, user, team, notice=reply)
                 return reply
             original = body.get("message")
+            if name.startswith(ROW_ACTION_FAMILIES):
+                row = _text(action.get("block_id"))
+                if row and isinstance(original, dict) and not (reply.error or reply.failed):
+                    updated = updated_message(original, reply, keep_buttons=True, row=row)
+                    if updated is not None:
+                        ts = _text(container.get("message_ts")) or _text(original.get("ts"))
+                        await self._replace(respond, updated, client, channel, ts)
+                        return reply
+                await self._respond(respond, reply, public=False, client=client, channel=channel, user=user)
+                return reply
             if name in IN_PLACE_ACTIONS and isinstance(original, dict) and not (reply.error or reply.failed):
                 updated = updated_message(original, reply, keep_buttons=IN_PLACE_ACTIONS[name])
                 if updated is not None:

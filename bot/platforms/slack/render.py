@@ -92,6 +92,9 @@ def credit(user: str) -> str:
     return f"<@{user}>" if _MEMBER_ID.match(user) else escape(user)
 
 
+ROW_BLOCK_PREFIX = "re-row-"  # a section's own buttons (a review card's ratings), right below it
+
+
 def _body(reply: Reply) -> list[Block]:
     try:
         return list(_body_cached(reply.sections))
@@ -104,11 +107,16 @@ def _body_cached(sections: tuple[Section, ...]) -> tuple[Block, ...]:
     """The body's blocks, cached apart from the whole reply: an FAQ answer's buttons carry a per-question ref (so the
     whole reply never repeats) while its body, the costly Markdown rendering, repeats a lot."""
     blocks: list[Block] = []
-    for section in sections:
+    index = 0  # action ids number every button of the message, sections' first
+    for row, section in enumerate(sections):
         parts = [render(section.text, "slack")] if section.text else []
         parts += ["• " + render(item, "slack") for item in section.items]
         text = "\n".join(p for p in parts if p)
         blocks += [_section(piece) for piece in split_mrkdwn(text)]
+        if section.buttons:
+            elements = [_button(b, index + i) for i, b in enumerate(section.buttons[:ACTIONS_ELEMENTS_MAX])]
+            blocks.append({"type": "actions", "block_id": f"{ROW_BLOCK_PREFIX}{row}", "elements": elements})
+            index += len(section.buttons)
     return tuple(blocks)
 
 
@@ -131,7 +139,8 @@ def _context_cached(context: tuple[str, ...], shared_by: str | None) -> tuple[Bl
 
 
 def _actions(reply: Reply) -> list[Block]:
-    elements = [_button(b, i) for i, b in enumerate(reply.buttons)]
+    first = sum(len(s.buttons) for s in reply.sections)
+    elements = [_button(b, first + i) for i, b in enumerate(reply.buttons)]
     return [
         {"type": "actions", "elements": elements[i : i + ACTIONS_ELEMENTS_MAX]}
         for i in range(0, len(elements), ACTIONS_ELEMENTS_MAX)
@@ -206,14 +215,24 @@ def status_block(reply: Reply) -> Block:
     return {"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def updated_message(original: dict[str, Any], result: Reply, *, keep_buttons: bool) -> dict[str, Any] | None:
+def updated_message(
+    original: dict[str, Any], result: Reply, *, keep_buttons: bool, row: str | None = None
+) -> dict[str, Any] | None:
     """The message a button was pressed on, with the button's result as its status line (replacing an earlier one)
-    and, unless `keep_buttons`, without its buttons. None when the original's blocks are not usable."""
+    and, unless `keep_buttons`, without its buttons. With `row` (the block id of a section's own buttons, such as a
+    review card's ratings), only that row is replaced by the result, under its section. None when the original's
+    blocks are not usable."""
     blocks = original.get("blocks")
     if not isinstance(blocks, list) or not blocks or not all(isinstance(b, dict) for b in blocks):
         return None
-    kept = [b for b in blocks if not is_status_block(b) and (keep_buttons or b.get("type") != "actions")]
-    kept = [*kept[: MESSAGE_BLOCKS_MAX - 1], status_block(result)]
+    if row is not None:
+        if not any(b.get("block_id") == row for b in blocks):
+            return None
+        status = {**status_block(result), "block_id": f"{STATUS_BLOCK_ID}-{row}"}
+        kept = [status if b.get("block_id") == row else b for b in blocks]
+    else:
+        kept = [b for b in blocks if not is_status_block(b) and (keep_buttons or b.get("type") != "actions")]
+        kept = [*kept[: MESSAGE_BLOCKS_MAX - 1], status_block(result)]
     text = original.get("text")
     return {"text": text if isinstance(text, str) and text else fallback_text(result), "blocks": kept,
             "unfurl_links": False, "unfurl_media": False}  # fmt: skip
