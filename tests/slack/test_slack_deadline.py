@@ -106,6 +106,32 @@ async def test_a_burst_never_runs_more_handlers_at_once_than_the_database_pool(s
     assert store.most_at_once <= HANDLER_THREADS
 
 
+@pytest.fixture
+async def slack_on_each_backend(fake: FakeSlack, store: Store) -> AsyncIterator[SlackServer]:
+    """The Slack server on the shared `store` fixture: SQLite, and PostgreSQL with its real connection pool."""
+    clock = Clock()
+    platform, runner, url = await serve_platform(slack_settings(fake), make_services(store, clock))
+    async with aiohttp.ClientSession() as session:
+        yield SlackServer(fake, platform, url, session, store, clock)
+    await platform.stop()
+    await runner.cleanup()
+
+
+async def test_a_burst_of_store_commands_is_answered_on_each_backend(slack_on_each_backend: SlackServer, store: Store):
+    slack = slack_on_each_backend
+    slow = SlowStore(store.api, delay=0.02)
+    _slow_server(slack, slow)
+    burst = 3 * HANDLER_THREADS
+    results = await asyncio.gather(
+        *(slack.command("/re-remind", f"daily 0{i % 10}:00 UTC", user=f"UB{i}") for i in range(burst))
+    )
+    assert all(status == 200 for status, _ in results)
+    answers = [body for _, body in results if body] + await slack.responses(sum(1 for _, body in results if not body))
+    assert sum("Reminder set" in all_text(a["blocks"]) for a in answers) == burst
+    assert slow.most_at_once <= HANDLER_THREADS
+    assert all(store.api.get_schedule(REMINDER, "slack", f"UB{i}") is not None for i in range(burst))
+
+
 # -- a slow Slack -------------------------------------------------------------------------------------------------
 
 
