@@ -57,7 +57,7 @@ _OFF_TOPIC = "(off-topic)"
 _ANSWER_FLOOR, _CLEAR_MARGIN = 1.1, 0.15
 # An off-topic example question this much closer to the query (cosine) than every topic's closest question makes the
 # query off-topic; slightly below zero because a career question rarely sits as close to shopping or films.
-_OFF_TOPIC_LEAD = -0.02
+_OFF_TOPIC_LEAD = -0.06
 
 
 @dataclass(frozen=True)

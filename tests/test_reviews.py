@@ -263,3 +263,17 @@ def test_concurrent_tickers_send_one_review_dm(store, store_services, content):
     reports = asyncio.run(both())
     reviews = [r for rep in reports for r in rep.results if r.kind == "review" and r.status == "sent"]
     assert len(reviews) == 1
+
+
+def test_the_review_schedule_carries_the_reminders_workspace(store, store_services, content):
+    """Multi-workspace Slack sends, fault holds and uninstall pauses go by the schedule's workspace."""
+    from handlers import Invocation, dispatch
+
+    inv = Invocation(command="re-remind", text="daily 09:00 Europe/Berlin", user="U1", channel="C1",
+                     platform="console", workspace="T-ONE", now=T0)  # fmt: skip
+    assert not dispatch(inv, store_services).error
+    press(store_services, "remind.done", papers(content, 1)[0], T0)
+    from bot.store.models import Schedule
+
+    with store.sessions() as session:
+        assert session.scalars(select(Schedule.workspace).where(Schedule.kind == REVIEW)).all() == ["T-ONE"]

@@ -82,10 +82,12 @@ def refresh_review(session: Session, platform: str, user: str, now: datetime, *,
     prefs = prefs_of(prefs_row)
     query = select(Schedule).where(Schedule.kind == REVIEW, Schedule.platform == platform, Schedule.target == user)
     row = session.scalars(query.with_for_update()).one_or_none()
-    has_reminder = session.scalar(
-        select(Schedule.id).where(Schedule.kind == REMINDER, Schedule.platform == platform, Schedule.target == user)
-    )
-    enabled = prefs.enabled if prefs.enabled is not None else has_reminder is not None
+    reminder = session.execute(
+        select(Schedule.id, Schedule.workspace).where(
+            Schedule.kind == REMINDER, Schedule.platform == platform, Schedule.target == user
+        )
+    ).one_or_none()
+    enabled = prefs.enabled if prefs.enabled is not None else reminder is not None
     earliest = session.scalar(
         select(func.min(ReviewCard.due)).where(ReviewCard.platform == platform, ReviewCard.user_id == user)
     )
@@ -106,6 +108,9 @@ def refresh_review(session: Session, platform: str, user: str, now: datetime, *,
             if last.tzinfo is None:
                 last = datetime.fromisoformat(str(last)).replace(tzinfo=now.tzinfo)
             not_before = max(now, last + TICK)
+    if reminder is not None and reminder.workspace:
+        # The review DM goes out with the same workspace's token (and pauses with it on uninstall) as the reminder.
+        row.workspace = reminder.workspace
     row.days, row.hour, row.minute, row.zone = rule.days_spec, rule.hour, rule.minute, rule.zone
     row.next_fire_at = review_fire_time(rule, earliest, not_before)
     if row.status != "paused" or resume:

@@ -45,3 +45,16 @@ async def test_platform_is_ready_only_once_connected_and_stops_cleanly(fake_disc
     assert not platform.ready
     await platform.stop()
     assert platform.client.is_closed() and not platform.client.inflight.accepting
+
+
+async def test_stop_is_bounded_when_the_gateway_task_does_not_end(fake_discord, monkeypatch):
+    import asyncio
+
+    from bot.platforms.discord import client as client_module
+
+    monkeypatch.setattr(client_module, "GATEWAY_STOP_SECONDS", 0.05)
+    platform = DiscordPlatform("fake.token.value", shared_services(), api_url=fake_discord.base)
+    await platform.client.login("fake.token.value")
+    platform._task = asyncio.create_task(asyncio.Event().wait())  # a connect loop that never returns by itself
+    await asyncio.wait_for(platform.stop(), timeout=5)
+    assert platform._task.cancelled() and platform.client.is_closed()

@@ -33,6 +33,9 @@ def intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
+# How long `stop()` lets the gateway task end by itself after close() before cancelling it.
+GATEWAY_STOP_SECONDS = 5.0
+
 # Gateway close codes after which discord.py stops for good (no reconnect can help): authentication failed, invalid
 # shard, sharding required, invalid API version, invalid intents, disallowed intents.
 # https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes
@@ -199,6 +202,11 @@ class DiscordPlatform:
         await self.client.inflight.drain()
         await self.client.close()
         if self._task is not None:
+            # Shutdown must stay bounded even if discord.py's connect loop does not end promptly after close() (say,
+            # a shard still connecting): give the gateway task a moment to end on its own, then cancel it.
+            done, _ = await asyncio.wait({self._task}, timeout=GATEWAY_STOP_SECONDS)
+            if not done:
+                self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
 
