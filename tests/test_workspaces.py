@@ -159,3 +159,13 @@ def test_servers_that_removed_the_bot_while_it_was_offline_are_found(store, stor
     assert (row.status, row.pause_reason) == ("paused", REMOVED_REASONS["discord"])
     assert workspaces.reconcile("discord", ["G2"], now=T0) == []  # already known to be removed
     assert workspaces.status("discord", "G2") == "active"
+
+
+def test_a_targets_workspace_comes_from_any_of_its_schedules(store):
+    """A review DM's schedule records no workspace; the member's reminder in the same workspace does."""
+    from handlers.schedule import Rule
+
+    store.api.put_schedule(REMINDER, "slack", "U1", Rule(9, 0, "UTC"), now=T0, created_by="U1", workspace="T1")
+    assert store.api.workspaces.of_target("slack", "review", "U1") == "T1"
+    assert store.api.workspaces.of_target("slack", REMINDER, "U1") == "T1"
+    assert store.api.workspaces.of_target("slack", REMINDER, "U2") is None

@@ -293,7 +293,7 @@ class FakeSlack:
             "ok": True,
             "access_token": workspace.token,
             "token_type": "bot",
-            "scope": "commands,chat:write,im:write,users:read,channels:read,groups:read",
+            "scope": "commands,chat:write,users:read,channels:read,groups:read,mpim:read",
             "bot_user_id": "UBOT",
             "app_id": APP_ID,
             "team": {"name": workspace.name, "id": workspace.team_id},

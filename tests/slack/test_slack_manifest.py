@@ -76,3 +76,9 @@ def test_manifest_scopes_are_exactly_what_the_code_calls():
     assert not unknown, f"add the scopes these Web API methods need to SCOPES_BY_METHOD: {sorted(unknown)}"
     needed = {"commands"}.union(*(SCOPES_BY_METHOD[m] for m in called))  # slash commands need `commands`
     assert set(_manifest()["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_oauth_installs_ask_for_the_manifests_scopes():
+    from bot.platforms.slack.installs import BOT_SCOPES
+
+    assert set(BOT_SCOPES) == set(_manifest()["oauth_config"]["scopes"]["bot"])

@@ -4,8 +4,9 @@ slack_sdk's SQLAlchemy installation and OAuth state stores are synchronous (its 
 and driver the bot does not otherwise use), so every call runs in a worker thread: the event loop never waits on the
 database. Their tables are created by the bot's own migrations (`0005_installations`), never by `create_tables`.
 
-`WorkspaceTokens` answers "which bot token speaks for workspace T?": the one `SLACK_BOT_TOKEN` in single-workspace
-mode, the installation's in OAuth mode. Tokens live only in the database rows and in memory; they are never logged.
+`WorkspaceTokens` answers "which bot token speaks for workspace T?" in OAuth mode: that workspace's installation's
+(single-workspace mode needs no such question: `SLACK_BOT_TOKEN` is the client's own). Tokens live only in the
+database rows and in memory; they are never logged.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ log = logging.getLogger(__name__)
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-# The bot scopes an install asks for: the same as slack-manifest.yaml's (tests/slack/test_slack_oauth.py checks).
-BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "channels:read", "groups:read")
+# The bot scopes an install asks for: the same as slack-manifest.yaml's (tests/slack/test_slack_manifest.py checks).
+BOT_SCOPES = ("commands", "chat:write", "users:read", "channels:read", "groups:read", "mpim:read")
 STATE_SECONDS = 600  # how long an install link's state stays valid (bolt's default)
 
 
@@ -122,16 +123,6 @@ class WorkspaceTokens(Protocol):
     async def token(self, team: str | None) -> str | None:
         """The bot token for workspace `team`, or None when the app is not installed there."""
         ...
-
-
-class SingleToken:
-    """Single-workspace mode: `SLACK_BOT_TOKEN` speaks for every workspace (there is one)."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def token(self, team: str | None) -> str | None:
-        return self._token
 
 
 class InstalledTokens:
