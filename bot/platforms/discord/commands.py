@@ -367,13 +367,7 @@ def _admin_group() -> app_commands.Group:
         "zone": (admin_zone, "The time zone for members who have not given theirs"),
         "channel": (admin_channel, "Post the paper of the day in another channel"),
     }
-    for sub, (callback, description) in subs.items():
-        cmd = app_commands.Command(name=sub, description=description, callback=callback, parent=group)  # type: ignore[arg-type]
-        if "zone" in cmd._params:
-            cmd.autocomplete("zone")(_zone_autocomplete)
-        if sub == "days":
-            cmd.autocomplete("days")(_days_autocomplete)
-        group.add_command(cmd)
+    _add_subcommands(group, subs)
     return group
 
 
@@ -398,6 +392,17 @@ def _command(name: str, callback: Callable[..., object]) -> app_commands.Command
     return app_commands.Command(name=name, description=_description(name), callback=callback)  # type: ignore[arg-type]
 
 
+def _add_subcommands(group: app_commands.Group, subs: dict[str, tuple[Callable[..., object], str]]) -> None:
+    """Each sub-command into `group`: zone suggestions wherever it takes a zone, day suggestions for `days`."""
+    for sub, (callback, description) in subs.items():
+        cmd = app_commands.Command(name=sub, description=description, callback=callback, parent=group)  # type: ignore[arg-type]
+        if "zone" in cmd._params:
+            cmd.autocomplete("zone")(_zone_autocomplete)
+        if sub == "days":
+            cmd.autocomplete("days")(_days_autocomplete)
+        group.add_command(cmd)
+
+
 def _remind_group() -> app_commands.Group:
     group = app_commands.Group(name="re-remind", description=_description("re-remind"))
     subs = {
@@ -412,13 +417,7 @@ def _remind_group() -> app_commands.Group:
         "snooze": (remind_snooze, "Put off the next reminder"),
         "zone": (remind_zone, "Save your time zone (reminders follow it)"),
     }
-    for sub, (callback, description) in subs.items():
-        cmd = app_commands.Command(name=sub, description=description, callback=callback, parent=group)  # type: ignore[arg-type]
-        if "zone" in cmd._params:
-            cmd.autocomplete("zone")(_zone_autocomplete)
-        if sub == "days":
-            cmd.autocomplete("days")(_days_autocomplete)
-        group.add_command(cmd)
+    _add_subcommands(group, subs)
     return group
 
 
