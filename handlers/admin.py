@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from handlers.faq import query_log
-from handlers.registry import command, error_reply
+from handlers.registry import command, error_reply, not_checked
 from handlers.reminders import no_store, store_of, too_long
 from handlers.report import SHOWN, build_report, summary_markdown
 from handlers.safe_text import quote
@@ -81,6 +81,8 @@ def admin(inv: Invocation, services: Services) -> Reply:
     if sub is None:
         lines = tuple(f"`{s.usage}`: {s.summary}" for s in SUBCOMMANDS.values())
         return error_reply(COMMAND, f"“{quote(name, 40)}” is not a /re-admin tool. Usage:", *lines)
+    if inv.workspace_admin is None:  # the platform did not answer in time: not a refusal
+        return not_checked(COMMAND, inv.platform, "use `/re-admin` here")
     if not inv.workspace_admin:
         return error_reply(
             COMMAND,

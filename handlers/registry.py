@@ -54,6 +54,16 @@ def error_reply(command: str, message: str, *hints: str) -> Reply:
     return Reply(command=command, sections=sections, error=True)
 
 
+def not_checked(command: str, platform: str, what: str) -> Reply:
+    """The platform did not say in time whether the member may do `what` (a slow or failing look-up): never a
+    refusal, and nothing is remembered; the member tries again."""
+    return error_reply(
+        command,
+        f"I couldn't check with {platform.capitalize()} whether you may {what}: it did not answer in time.",
+        "Nothing was changed. Please try again in a moment.",
+    )
+
+
 def _failure(command: str) -> Reply:
     reply = error_reply(command, "Sorry, something went wrong on my side. It has been logged; please try again.")
     return replace(reply, failed=True)

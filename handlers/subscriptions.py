@@ -9,7 +9,7 @@ from datetime import date
 from content.schema import Paper
 from handlers import rotation
 from handlers.papers import paper_reply
-from handlers.registry import command, error_reply
+from handlers.registry import command, error_reply, not_checked
 from handlers.reminders import ask_for_zone, describe, known_zone, no_store, phrase_error, store_of, too_long
 from handlers.safe_text import quote
 from handlers.schedule import PhraseError, Rule, parse_when
@@ -50,14 +50,8 @@ ASK_SOMEONE = {
 
 
 def _not_allowed(inv: Invocation, name: str) -> Reply:
-    platform = inv.platform.capitalize()
     if inv.can_manage_channel is None:  # the platform did not answer in time: not a refusal
-        return error_reply(
-            name,
-            f"I couldn't check with {platform} whether you may change this channel's subscription: it answered too "
-            "slowly.",
-            "Please try again in a moment.",
-        )
+        return not_checked(name, inv.platform, "change this channel's subscription")
     return error_reply(
         name,
         WHO_MAY_MANAGE.get(inv.platform, "Only members who may manage this channel can change its subscription."),

@@ -28,7 +28,9 @@ class Invocation:
     # so the member is asked to try again rather than refused.
     can_manage_channel: bool | None = False
     cannot_post: str | None = None  # why the bot cannot post in this channel, in the platform's words with the fix
-    workspace_admin: bool = False  # Slack workspace admin or owner / may manage the Discord server / the console
+    # Slack workspace admin or owner / may manage the Discord server / the console. None: the platform could not tell
+    # in time (a slow or failing lookup), so the member is asked to try again rather than refused.
+    workspace_admin: bool | None = False
     workspace: str | None = None  # Slack team id / Discord guild id, when there is one
     now: datetime | None = None  # the instant the command is handled at; None means "ask the clock"
 

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from content.loader import check_content
@@ -88,3 +89,14 @@ def test_admin_report_refuses_members_and_needs_a_workspace(services: Services) 
     assert bad.error and "not a period" in bad.sections[0].text
     usage = dispatch(Invocation("re-admin", "delete everything", platform="console", workspace_admin=True), services)
     assert usage.error and "Usage" in usage.sections[0].text
+
+
+@pytest.mark.parametrize("text", ["report", "zone Europe/Berlin", "channel <#C12345678> off"])
+def test_admin_tools_say_try_again_when_the_platform_could_not_tell_who_is_an_admin(
+    services: Services, text: str
+) -> None:
+    """`workspace_admin=None`: the platform's look-up timed out or failed on its side; never a refusal."""
+    reply = dispatch(Invocation("re-admin", text, platform="slack", workspace="T1", workspace_admin=None), services)
+    shown = " ".join(s.text for s in reply.sections)
+    assert reply.error and "Slack" in shown and "try again" in shown
+    assert "Sorry" not in shown

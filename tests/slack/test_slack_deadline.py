@@ -176,6 +176,45 @@ async def test_a_rate_limited_lookup_is_asked_again_next_time(slack: SlackServer
     assert len(slack.fake.calls_to("conversations.info")) == 2
 
 
+async def test_a_timed_out_admin_lookup_for_re_admin_says_try_again_never_you_may_not(slack: SlackServer):
+    bot = slack.platform.bot
+    bot.direct_budget = 0.05
+    bot.members.budget = 0.05
+    slack.fake.delays["users.info"] = 0.4  # far past the lookup budget: Slack answers, but too late
+    status, body = await slack.command("/re-admin", "report", user="UADMIN")
+    assert status == 200 and not body
+    [answer] = await slack.responses()
+    text = all_text(answer["blocks"])
+    assert "Slack" in text and "did not answer in time" in text and "try again" in text
+    assert "is for the people who run" not in text
+
+    slack.fake.delays.clear()
+    # Slack's late answer lands in the directory's cache (an admin); nothing remembered the timeout as a refusal.
+    await wait_until(lambda: not bot.members._running)
+    _, body = await slack.command("/re-admin", "report", user="UADMIN")
+    assert "FAQ report" in all_text(body["blocks"])
+    assert len(slack.fake.calls_to("users.info")) == 1, "the late answer was kept, not the timeout"
+
+
+@pytest.mark.parametrize(("status", "error"), [(429, "ratelimited"), (200, "internal_error"), (503, None)])
+async def test_a_transient_admin_lookup_failure_says_try_again_and_asks_slack_next_time(
+    slack: SlackServer, status: int, error: str | None
+):
+    slack.fake.fail("users.info", status=status, error=error, retry_after=60 if status == 429 else None)
+    _, body = await slack.command("/re-admin", "report", user="UADMIN")
+    text = all_text(body["blocks"])
+    assert "try again" in text and "is for the people who run" not in text
+    _, body = await slack.command("/re-admin", "report", user="UADMIN")
+    assert "FAQ report" in all_text(body["blocks"])
+    assert len(slack.fake.calls_to("users.info")) == 2
+
+
+async def test_re_admin_still_refuses_a_member_slack_says_is_no_admin(slack: SlackServer):
+    _, body = await slack.command("/re-admin", "report", user="U1")
+    text = all_text(body["blocks"])
+    assert "is for the people who run" in text and "try again" not in text
+
+
 async def test_a_member_without_rights_is_refused_in_slacks_words(slack: SlackServer):
     _, body = await slack.command("/re-subscribe", "papers 09:00 UTC", user="U1", channel="C1")
     text = all_text(body["blocks"])

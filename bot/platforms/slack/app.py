@@ -105,7 +105,7 @@ class SlackBot:
             tz=found.tz,
             can_manage_channel=found.can_manage if admin else False,
             cannot_post=found.cannot_post if admin else None,
-            workspace_admin=bool(found.member and found.member.is_admin),
+            workspace_admin=found.member.is_admin if found.member else None,
             workspace=team,
             now=self.clock(),
         )
