@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 COMMAND = "re-faq"
 BUTTON_LABEL = 60  # fits Slack (75) and Discord (80) button labels with room to spare
 HELPFUL, MISS = "faq.helpful", "faq.miss"
+SHARE, SHARE_LABEL = "faq.share", "Share in channel"
 # A feedback button's value is "<topic>" or "<topic>:<ref>", ref being the questions log's handle for the question.
 REF_SEPARATOR = ":"
 
@@ -90,7 +91,7 @@ def answer(entry: FaqEntry, services: Services, ref: str | None = None) -> Reply
         title=entry.title,
         sections=paragraphs(entry.body),
         context=tuple(context),
-        buttons=(Button("Share in channel", "faq.share", entry.id, "primary"), *feedback_buttons(entry.id, ref)),
+        buttons=(Button(SHARE_LABEL, SHARE, _value(entry.id, ref), "primary"), *feedback_buttons(entry.id, ref)),
         topic=entry.id,
     )
 
@@ -236,10 +237,14 @@ def miss(inv: Invocation, value: str, services: Services) -> Reply:
     )
 
 
-@action("faq.share")
+@action(SHARE)
 def share(inv: Invocation, value: str, services: Services) -> Reply:
-    """The answer again, for the whole channel, crediting the member who shared it."""
-    entry = services.content.faqs.get(value)
+    """The answer again, for the whole channel, crediting the member who shared it. The public copy has no buttons
+    (a vote is one member's, on their own question); the member's private copy keeps its feedback buttons."""
+    topic, ref = split_value(value)
+    entry = services.content.faqs.get(topic)
     if entry is None:
         return topic_list(services)
-    return replace(answer(entry, services), buttons=(), ephemeral=False, shared_by=inv.user)
+    private = answer(entry, services, ref)
+    kept = tuple(b for b in private.buttons if b.action != SHARE)
+    return replace(private, buttons=(), kept_buttons=kept, ephemeral=False, shared_by=inv.user)

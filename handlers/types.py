@@ -71,6 +71,9 @@ class Reply:
     suggestions: tuple[str, ...] = ()  # FAQ ids offered when no single answer was chosen
     error: bool = False  # the member's input could not be used; the reply says why and how to fix it
     shared_by: str | None = None  # platform user id of the member who shared this publicly; renderers credit them
+    # A shared reply: the buttons the sharer's own private copy keeps once it says "shared" (all but Share), for
+    # platforms that do not send back the message a button was on (Slack, for ephemeral messages).
+    kept_buttons: tuple[Button, ...] = ()
     followups: tuple[Reply, ...] = field(default=())  # e.g. a paper's study prompts, posted as a thread
     failed: bool = False  # a bug on our side (the handler raised): counted and logged apart from members' mistakes
 

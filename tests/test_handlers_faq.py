@@ -79,6 +79,12 @@ def test_share_action_posts_publicly_with_credit(services: Services) -> None:
     reply = run_action("faq.share", "salary", inv, services)
     assert reply.topic == "salary" and not reply.ephemeral and reply.shared_by == "U42"
     assert reply.buttons == ()
+    # The sharer's private copy keeps the feedback buttons, tied to the question the Share button carried.
+    kept = run_action("faq.share", "salary:REF", inv, services).kept_buttons
+    assert [(b.label, b.action, b.value) for b in kept] == [
+        ("Helpful", "faq.helpful", "salary:REF"),
+        ("Not what I asked", "faq.miss", "salary:REF"),
+    ]
 
 
 def test_show_action_answers_the_suggestion(services: Services) -> None:

@@ -90,6 +90,28 @@ async def test_generic_share_copies_the_private_answer_to_the_channel(client, fa
     assert buttons_of(update) == [("Another paper", "re:paper.another:transformer")]
 
 
+async def test_sharing_a_real_answer_keeps_its_feedback_buttons_on_the_private_copy(bot, fake_discord):
+    """The answer as the bot sent it (a logged question: its buttons carry the question's ref), pressed as Discord
+    sends the press (the ephemeral message with its components): the private copy keeps Helpful and Not what I asked,
+    with their values and looks, and loses only Share; the public post has no buttons."""
+    asked = slash("re-faq", {"topic": "do I need a phd to become a research engineer"})
+    await feed(bot, asked)
+    answer = callback_of(fake_discord, asked)["data"]
+    sent = {b["label"]: b for row in answer["components"] for b in row["components"]}
+    assert set(sent) >= {"Share in channel", "Helpful", "Not what I asked"}
+    assert sent["Helpful"]["custom_id"].count(":") == 3, "the feedback buttons carry the question's ref"
+    message = {"embeds": answer["embeds"], "components": answer["components"]}
+    payload = press(sent["Share in channel"]["custom_id"], message=message)
+    await feed(bot, payload)
+    assert buttons_of(shared_post(fake_discord, payload)) == []
+    update = private_update(fake_discord, payload)
+    assert update["content"].startswith("✓ You shared this in the channel: https://discord.com/channels/")
+    kept = {b["label"]: b for row in update["components"] for b in row["components"]}
+    assert "Share in channel" not in kept
+    for label in ("Helpful", "Not what I asked"):
+        assert (kept[label]["custom_id"], kept[label]["style"]) == (sent[label]["custom_id"], sent[label]["style"])
+
+
 async def test_share_pressed_twice_posts_once(client, fake_discord):
     first, second = press("re:faq.share:phd"), press("re:faq.share:phd")
     second["message"] = first["message"]  # the same private answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -129,8 +130,6 @@ async def test_members_slack_zone_is_used_for_today(slack: SlackServer):
 
 async def test_zone_decides_the_day(fake):
     """Late evening UTC is already tomorrow in Tokyo: the Slack zone changes today's paper."""
-    from datetime import UTC, datetime
-
     import aiohttp
     from slack_harness import SlackServer, make_services, serve_platform, slack_settings
 
@@ -194,8 +193,32 @@ async def test_faq_share_posts_publicly_credited_to_the_member(slack: SlackServe
     # The member's private answer now says it was shared, and has no Share button left to press twice.
     assert private["replace_original"] is True and private["response_type"] == "ephemeral"
     assert "You shared this in the channel" in all_text(private["blocks"])
-    assert not any(b["type"] == "actions" for b in private["blocks"])
+    assert not any(a.startswith("faq.share") for a in buttons(private["blocks"]))
     assert_valid_blocks(private["blocks"])
+
+
+async def test_the_shared_private_copy_keeps_its_feedback_buttons_tied_to_the_question(slack: SlackServer):
+    """A free-text question is logged; its answer's buttons carry the question's ref. Slack sends no message back with
+    a press on an ephemeral answer, so the updated private copy is rebuilt: the same Helpful / Not what I asked
+    buttons (same values, so a vote still counts for that question), only Share gone."""
+    _, answer = await slack.command("/re-faq", "do I need a phd to become a research engineer", user="U1")
+    before = buttons(answer["blocks"])
+    share, helpful, miss = before["faq.share"], before["faq.helpful"], before["faq.miss"]
+    assert ":" in helpful["value"], "the answer's buttons carry the logged question's ref"
+    await slack.press(share["action_id"], share["value"], user="U1", channel="C1")
+    posted, private = await slack.responses(2)
+    assert posted["response_type"] == "in_channel" and not buttons(posted["blocks"])
+    after = buttons(private["blocks"])
+    assert set(after) == {"faq.helpful", "faq.miss"}
+    assert (after["faq.helpful"]["value"], after["faq.miss"]["value"]) == (helpful["value"], miss["value"])
+    assert {e["text"]["text"] for e in after.values()} == {"Helpful", "Not what I asked"}
+
+    # Pressing Helpful on the updated copy records the vote for the member's question.
+    await slack.press(after["faq.helpful"]["action_id"], after["faq.helpful"]["value"], user="U1", channel="C1")
+    [*_, thanked] = await slack.responses(3)
+    assert "Thanks, noted as helpful" in all_text(thanked["blocks"])
+    [logged] = slack.store.api.logged_questions(since=datetime(2000, 1, 1, tzinfo=UTC))
+    assert logged.votes == ((helpful["value"].partition(":")[0], True),)
 
 
 async def test_faq_share_falls_back_to_chat_post_when_response_url_expired(slack: SlackServer):

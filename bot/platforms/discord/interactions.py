@@ -33,6 +33,7 @@ _STYLES = {
     "primary": discord.ButtonStyle.primary,
     "danger": discord.ButtonStyle.danger,
 }
+_STYLE_NAMES = {style: name for name, style in _STYLES.items()}  # a button read back from a message keeps its look
 
 
 RESTARTING = "re-bot is restarting; please try again in a minute."
@@ -334,7 +335,8 @@ def _buttons_of(source: discord.Message) -> list[Button]:
             custom_id = getattr(component, "custom_id", None) or ""
             match = ActionButton.__discord_ui_compiled_template__.fullmatch(custom_id)
             if match:
-                found.append(Button(component.label or match["action"], match["action"], match["value"]))
+                style = _STYLE_NAMES.get(getattr(component, "style", None), "default")
+                found.append(Button(component.label or match["action"], match["action"], match["value"], style))
     return found
 
 

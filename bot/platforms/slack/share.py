@@ -107,9 +107,10 @@ async def _post(reply: Reply, respond: AsyncRespond, client: AsyncWebClient, cha
 
 
 async def _mark_shared(respond: AsyncRespond, reply: Reply, link: str | None) -> None:
-    """The member's private answer, updated in place: shared, with the post's link, without the Share button."""
+    """The member's private answer, updated in place: shared, with the post's link, and the buttons that still make
+    sense there (Slack does not send an ephemeral message back with the press, so the handler names them)."""
     where = f" · [see the post]({link})" if link else ""
-    private = replace(reply, ephemeral=True, shared_by=None, buttons=(),
+    private = replace(reply, ephemeral=True, shared_by=None, buttons=reply.kept_buttons, kept_buttons=(),
                       context=(f"✓ You shared this in the channel{where}", *reply.context))  # fmt: skip
     if not respond.response_url:
         return
