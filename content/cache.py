@@ -41,12 +41,6 @@ _LIBRARIES = ("pydantic", "pydantic_core", "rapidfuzz", "snowballstemmer", "mark
 _SKIP = ("__pycache__", ".pyc")
 
 
-def default_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/re-bot`, else `~/.cache/re-bot`."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "re-bot"
-
-
 def _files(folder: Path) -> Iterable[Path]:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not any(part in _SKIP for part in path.parts) and path.suffix not in _SKIP:
@@ -134,7 +128,7 @@ def load_indexed(
 
     def build() -> tuple[Content, TopicMatcher]:
         content = load_content(directory, extra)
-        return content, TopicMatcher(content)
+        return content, TopicMatcher(content, cache_dir or False)
 
     folders = [_PACKAGE, *(Path(f) for f in (directory, extra) if f)]
     return cached("content", folders, build, cache_dir)

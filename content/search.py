@@ -9,10 +9,15 @@ still match; words are stemmed (Snowball) so plurals and verb forms meet; `synon
 ("RE", "SWE", "comp") to the words the content uses. When the best topic does not stand out, the caller gets
 `confident=False` and the best three as suggestions.
 
+Words miss paraphrases that share none with the examples, and a question wrapped in a greeting and a life story.
+So, when the sentence model is installed (content/sentence_model.py), each topic also gets the mean cosine of the
+query's sentence vector with its closest example questions (and title); the word score joins it at a small weight,
+enough to settle near ties by the words members actually used. Without the model the word score decides alone.
+
 Questions that are not about the career at all (shopping, films, how attention works) must get no answer. The
-content's `offtopic.yaml` lists such questions; they join the example-question index as one more pseudo-topic, and
-when the query sits about as close to one of them as to every topic's closest question, or nothing scores, the match
-is `off_topic`.
+content's `offtopic.yaml` lists such questions; they join the example questions as one more pseudo-topic, and when
+the query sits about as close to one of them as to every topic's closest questions, or nothing scores, the match is
+`off_topic`.
 """
 
 from __future__ import annotations
@@ -22,13 +27,20 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from content import limits
+from content import limits, sentence_model
+from content.cache_dir import default_cache_dir
 from content.schema import Content
+from content.sentence_cache import SentenceVectors
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _WORD = re.compile(r"[a-z0-9]+(?:\+\+|#)?")
 # Words that carry no topic on their own. Kept short: "vs", "how", "much" and the like are signal here. Employers'
@@ -58,6 +70,13 @@ _ANSWER_FLOOR, _CLEAR_MARGIN = 1.1, 0.15
 # An off-topic example question this much closer to the query (cosine) than every topic's closest question makes the
 # query off-topic; slightly below zero because a career question rarely sits as close to shopping or films.
 _OFF_TOPIC_LEAD = -0.06
+# With sentence vectors: a topic's semantic score is the mean cosine with its closest _SEMANTIC_K examples; the word
+# score is added at _WORDS_W. A query closer (by that mean) to the off-topic examples than to every topic's by
+# _SEMANTIC_OFF_LEAD is off-topic. Below _SEMANTIC_FLOOR nothing is answered; a lead under _SEMANTIC_MARGIN offers the
+# runner-ups beside the answer, and under _SEMANTIC_WITHHOLD the best three are offered instead of one answer.
+# All set on the development set and the tuning halves of the held-out sets (bench/faq_accuracy.py -v).
+_SEMANTIC_K, _WORDS_W = 3, 0.25
+_SEMANTIC_OFF_LEAD, _SEMANTIC_FLOOR, _SEMANTIC_MARGIN, _SEMANTIC_WITHHOLD = 0.0, 0.6, 0.08, 0.02
 
 
 @dataclass(frozen=True)
@@ -137,9 +156,11 @@ class _Index:
 
 
 class TopicMatcher:
-    """Built once per loaded content; `match` is cheap (tens of microseconds for a short query)."""
+    """Built once per loaded content. `match` costs tens of microseconds by words, plus a few milliseconds for the
+    query's sentence vector; the example questions' vectors are made on first use (or `warm()`) and remembered in
+    `vector_dir` (None: the default cache folder; False: in memory only, as with RE_BOT_CACHE_DIR=off)."""
 
-    def __init__(self, content: Content) -> None:
+    def __init__(self, content: Content, vector_dir: Path | Literal[False] | None = None) -> None:
         self._faqs = content.faqs
         self._synonyms = content.synonyms
         self._multiword = {k: v for k, v in content.synonyms.items() if " " in k}
@@ -184,6 +205,35 @@ class TopicMatcher:
         # (so "movies" stays "movies") but are never a correction ("interal" must become "internal", not "integral").
         self._vocabulary = sorted(w for w in vocabulary if len(w) > 2)
         self._known = vocabulary.union(*(words(text) for text in content.off_topic))
+        # The texts whose sentence vectors stand for each topic, grouped by topic (off-topic last).
+        self._examples: list[tuple[str, list[str]]] = [
+            (e.id, [e.title, *e.questions]) for e in content.faqs.values()
+        ] + [(_OFF_TOPIC, list(content.off_topic))]
+        self._vector_dir = default_cache_dir() if vector_dir is None else vector_dir or None
+        self._vectors: np.ndarray | None = None
+        self._vectors_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, object]:
+        # Pickled by the content cache: vectors come back from their own cache, a lock cannot be pickled.
+        state = dict(self.__dict__)
+        state["_vectors"], state["_vectors_lock"] = None, None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._vectors_lock = threading.Lock()
+
+    def warm(self) -> bool:
+        """Makes the example questions' sentence vectors now (seconds on a machine that never saw them) rather than
+        on the first member's question. False when there is no sentence model: the matcher ranks by words."""
+        return self._example_vectors() is not None
+
+    def _example_vectors(self) -> np.ndarray | None:
+        with self._vectors_lock:
+            if self._vectors is None:
+                texts = [text for _, group in self._examples for text in group]
+                self._vectors = SentenceVectors(self._vector_dir).of(texts)
+            return self._vectors
 
     # -- text normalisation -------------------------------------------------------------------------------
 
@@ -197,6 +247,13 @@ class TopicMatcher:
             word, self._vocabulary, scorer=DamerauLevenshtein.normalized_similarity, score_cutoff=cutoff
         )
         return best[0] if best else word
+
+    def _spelled(self, text: str) -> str:
+        """The text with its typos corrected toward the content's words, for the sentence model (which reads
+        "reserch" as unrelated word pieces); the text itself when nothing needed correcting."""
+        found = words(text)
+        fixed = [self._correct(w) for w in found]
+        return text if fixed == found else " ".join(fixed)
 
     def _terms(self, text: str, correct: bool = True) -> list[str]:
         """Stems of the content words, plus each word's exact form ("=word") when the stem differs.
@@ -258,12 +315,36 @@ class TopicMatcher:
             )
         return result, off - max(nearest.values(), default=0.0)
 
+    def _semantic(self, query: str) -> dict[str, float] | None:
+        """Per topic (and the off-topic pseudo-topic), the mean cosine of the query with its closest examples."""
+        model = sentence_model.model()
+        examples = self._example_vectors() if model is not None else None
+        if model is None or examples is None:
+            return None
+        import numpy as np
+
+        vector = SentenceVectors.known(query)  # an example question asked word for word: its vector is made
+        similarity = examples @ (vector if vector is not None else model.encode([query])[0])
+        out, start = {}, 0
+        for topic, group in self._examples:
+            mine = similarity[start : start + len(group)]
+            start += len(group)
+            k = min(_SEMANTIC_K, len(mine))
+            out[topic] = float(np.partition(mine, len(mine) - k)[-k:].mean()) if k else 0.0
+        return out
+
     def match(self, query: str) -> Match:
         key = " ".join(words(query[: limits.MEMBER_QUERY]))
         if key in self._exact:
             topic = self._exact[key]
             return Match(topic=topic, confident=True, ranked=((topic, float("inf")),))
         scores, off_lead = self._rank(query)
+        # No content word ("the and of"): nothing to rank. One word ("engineer", "salery"): the words decide, against
+        # the aliases and titles with typos corrected; a sentence vector of one vague word is confidently arbitrary.
+        sentence = len(content_words(query[: limits.MEMBER_QUERY])) > 1
+        semantic = self._semantic(self._spelled(query[: limits.MEMBER_QUERY])) if scores and sentence else None
+        if semantic is not None:
+            return self._decide(scores, semantic)
         ranked = tuple(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
         best, best_score = ranked[0] if ranked else (None, 0.0)
         if best is None or best_score <= 0 or off_lead >= _OFF_TOPIC_LEAD:
@@ -272,3 +353,18 @@ class TopicMatcher:
         if best_score < _ANSWER_FLOOR:
             return Match(topic=None, confident=False, ranked=ranked)
         return Match(topic=best, confident=best_score - runner_up >= _CLEAR_MARGIN, ranked=ranked)
+
+    def _decide(self, words_score: dict[str, float], semantic: dict[str, float]) -> Match:
+        """The verdict from sentence vectors, with the word score beside them."""
+        off = semantic.pop(_OFF_TOPIC, 0.0)
+        scores = {t: semantic.get(t, 0.0) + _WORDS_W * words_score.get(t, 0.0) for t in self._faqs}
+        ranked = tuple(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
+        best, best_score = ranked[0]
+        if off - max(semantic.values(), default=0.0) >= _SEMANTIC_OFF_LEAD:
+            return Match(topic=None, confident=False, ranked=ranked, off_topic=True)
+        if best_score < _SEMANTIC_FLOOR:  # close to nothing the content holds: gibberish or another subject
+            return Match(topic=None, confident=False, ranked=ranked, off_topic=True)
+        lead = best_score - (ranked[1][1] if len(ranked) > 1 else 0.0)
+        if lead < _SEMANTIC_WITHHOLD:
+            return Match(topic=None, confident=False, ranked=ranked)
+        return Match(topic=best, confident=lead >= _SEMANTIC_MARGIN, ranked=ranked)

@@ -10,13 +10,15 @@ from content import Content
 from content.search import TopicMatcher
 
 DATA = Path(__file__).parent / "data"
-DEV_FLOOR = 0.95  # measured 40/42 on the development set
-HELDOUT_FLOOR = 0.88  # measured 191/216 on the first independently written set
+# Measured with the sentence model installed (as `make test` installs it), a hair under the figures: BLAS sums may
+# round differently on another CPU and flip a near tie.
+DEV_FLOOR = 0.95  # measured 40/42 on the development set (the other two: three topics offered, none answered)
+HELDOUT_FLOOR = 0.95  # measured 209/216 on the first independently written set
 # The second independent set (bench/faq_accuracy.py): the matcher was tuned on its even rows only.
-HELDOUT2_TUNE_FLOOR = 0.82  # measured 124/150
-HELDOUT2_CHECK_FLOOR = 0.77  # measured 116/150 on the rows never tuned on
-OFF_TOPIC_ANSWERED_CEILING = 6  # of its 40 off-topic questions, measured 6 still answered (goal 0)
-WRONG_DIRECT_CEILING = 0.14  # share of its direct answers that name the wrong topic, measured 39/279 (goal 0.05)
+HELDOUT2_TUNE_FLOOR = 0.90  # measured 137/150
+HELDOUT2_CHECK_FLOOR = 0.86  # measured 130/150 on the rows never tuned on
+OFF_TOPIC_ANSWERED_CEILING = 3  # of its 40 off-topic questions, measured 2 still answered (goal 0)
+WRONG_DIRECT_CEILING = 0.075  # share of its direct answers that name the wrong topic, measured 20/287 (goal 0.05)
 
 
 def rows_of(name: str) -> list[dict]:
@@ -27,6 +29,23 @@ def accuracy(matcher: TopicMatcher, rows: list[dict]) -> float:
     on_topic = [r for r in rows if r["ok"]]
     hits = sum(matcher.match(r["q"]).topic in r["ok"] for r in on_topic)  # a withheld answer counts as wrong
     return hits / len(on_topic)
+
+
+def test_a_paraphrase_sharing_no_word_with_any_example_finds_its_topic(content: Content) -> None:
+    # Words alone cannot see it; the sentence model can.
+    matcher = TopicMatcher(content)
+    assert matcher.match("who turns the scientists' ideas into training code that runs on thousands of GPUs?").ranked[
+        0
+    ][0] in (
+        "role",
+        "re-vs-rs",
+    )
+    story = (
+        "hello all! I've been teaching high-school chemistry for nine years and I love it, but I've been doing "
+        "fast.ai in the evenings and built a couple of Kaggle notebooks. My partner says I'm too old for this. "
+        "Realistically, can a teacher get hired to build models at a lab, and where would I start?"
+    )
+    assert matcher.match(story).ranked[0][0] in ("switch", "career-path", "learning")
 
 
 def test_dev_set_accuracy_floor(content: Content) -> None:

@@ -78,6 +78,7 @@ class ContentReloader:
             try:
                 content = load_content(self.directory, self.extra)
                 matcher = TopicMatcher(content)
+                matcher.warm()  # new or edited example questions get their sentence vectors before the swap
             except ContentError as exc:
                 for problem in exc.problems:
                     log.error("%s", problem, extra={"event": "content_problem"})
