@@ -14,7 +14,7 @@ from handlers.safe_text import quote
 from handlers.schedule import MAX_PHRASE, PhraseError, Rule, parse_when, parse_zone, zone_problem
 from handlers.services import Services
 from handlers.store_api import REMINDER, ScheduleInfo, ScheduleStore
-from handlers.study import is_known_item, summarize
+from handlers.study import current_item, is_known_item, summarize
 from handlers.syntax import shown
 from handlers.syntax import usage as shown_usage
 from handlers.types import Button, Invocation, Reply, Section
@@ -273,6 +273,7 @@ def done(inv: Invocation, value: str, services: Services) -> Reply:
             "I can't find that study step any more; it may have been removed.",
             "Your next reminder brings a new one.",
         )
+    value = current_item(services.content, value)  # a reminder sent before its prompt was retired
     zone = known_zone(inv, store)
     day = local_day(inv.now, zone)
     new = store.record_done(inv.platform, inv.user, value, day, now=inv.now)
