@@ -123,16 +123,28 @@ def test_a_track_step_left_with_nothing_when_its_prompt_was_dropped_is_reported(
 # ---------------------------------------------------------------- community folders (RE_BOT_CONTENT_EXTRA)
 
 
-def test_a_community_track_written_before_the_retirement_still_loads_over_the_packaged_content(tmp_path) -> None:
-    extra = tmp_path / "community"
-    extra.mkdir()
-    (extra / "tracks.yaml").write_text(
-        "- id: ours\n  title: Ours\n  description: Our plan.\n  steps:\n"
-        "    - title: Week 1\n      prompts: [adam-from-scratch, repo-cleanup, mlp-mnist-numpy]\n",
-        encoding="utf-8",
-    )
-    content, problems = check_content(None, extra)
+def community(tmp_path: Path, **files: str) -> Path:
+    """A community folder holding `files` (`tracks="..."` is tracks.yaml)."""
+    folder = tmp_path / "community"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def over_packaged(tmp_path: Path, **files: str) -> Content:
+    """The packaged content with a community folder holding `files` merged over it, checked to load cleanly."""
+    content, problems = check_content(None, community(tmp_path, **files))
     assert problems == []
+    return content
+
+
+def test_a_community_track_written_before_the_retirement_still_loads_over_the_packaged_content(tmp_path) -> None:
+    content = over_packaged(
+        tmp_path,
+        tracks="- id: ours\n  title: Ours\n  description: Our plan.\n  steps:\n"
+        "    - title: Week 1\n      prompts: [adam-from-scratch, repo-cleanup, mlp-mnist-numpy]\n",
+    )
     ours = next(t for t in content.tracks if t.id == "ours")
     assert ours.steps[0].prompts == ["portfolio-writeup", "mlp-mnist-numpy"]
     assert ours.steps[0].papers == ["adam"]
@@ -141,27 +153,22 @@ def test_a_community_track_written_before_the_retirement_still_loads_over_the_pa
 def test_a_later_folder_revives_a_retired_id_with_its_own_prompt_or_retires_an_earlier_ones(
     retiring_dir: Path, tmp_path: Path
 ) -> None:
-    extra = tmp_path / "community"
-    extra.mkdir()
     prompts = yaml.safe_load((retiring_dir / "prompts.yaml").read_text())
     ours = {**prompts[1], "id": "old-softmax", "text": "Present your project at our meetup in five minutes."}
-    (extra / "prompts.yaml").write_text(yaml.safe_dump([ours]), encoding="utf-8")
-    (extra / "retired.yaml").write_text("- id: ask-an-re\n  text: Ask a research engineer.\n", encoding="utf-8")
+    extra = community(
+        tmp_path, prompts=yaml.safe_dump([ours]), retired="- id: ask-an-re\n  text: Ask a research engineer.\n"
+    )
     content = load_content(retiring_dir, extra)
     assert [p.id for p in content.prompts] == ["stable-softmax", "old-softmax"]
     assert set(content.retired) == {"old-adam", "ask-an-re"}
 
 
 def test_the_packaged_records_hold_with_a_community_folder_that_adds_prompts(tmp_path: Path) -> None:
-    extra = tmp_path / "community"
-    extra.mkdir()
-    (extra / "prompts.yaml").write_text(
-        "- id: random-labels\n  kind: career\n  area: career\n  level: intro\n  minutes: 20\n"
+    content = over_packaged(
+        tmp_path,
+        prompts="- id: random-labels\n  kind: career\n  area: career\n  level: intro\n  minutes: 20\n"
         "  text: Introduce yourself in our community's welcome channel and name one paper you want to reproduce.\n",
-        encoding="utf-8",
     )
-    content, problems = check_content(None, extra)
-    assert problems == []
     assert content.prompt("random-labels") is not None and "random-labels" not in content.retired
     assert len(content.retired) == 20
 
