@@ -43,7 +43,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 bench: $(VENV)/.installed-test
-	@for b in bench/*.py; do $(BIN)/python $$b; done
+	@for b in bench/[!_]*.py; do $(BIN)/python $$b; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache *.egg-info

@@ -125,7 +125,7 @@ def cmd_content_check(args: argparse.Namespace) -> int:
     where = " + ".join((content.directory, *content.extra))
     print(
         f"content ok: {len(content.faqs)} FAQ topics, {len(content.papers)} papers, "
-        f"{len(content.prompts)} prompts, {len(content.tracks)} tracks ({where})"
+        f"{len(content.prompts)} prompts ({len(content.retired)} retired), {len(content.tracks)} tracks ({where})"
     )
     return 0
 

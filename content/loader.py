@@ -4,6 +4,8 @@ Layout of a content folder:
   faq/<id>.md       one FAQ topic: YAML front matter between `---` lines, then the Markdown answer
   papers.yaml       list of papers (see `schema.Paper`)
   prompts.yaml      list of daily study prompts (see `schema.Prompt`)
+  retired.yaml      optional list of prompts taken out of prompts.yaml and what now sets their task (see
+                    `schema.RetiredPrompt`), so what members stored under an old id keeps working
   tracks.yaml       optional list of ordered study tracks (see `schema.Track`)
   synonyms.yaml     optional mapping of a word members type to the words it means, for the FAQ matcher
   offtopic.yaml     optional list of questions that are not career questions, so the matcher answers them with none
@@ -20,7 +22,18 @@ from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
 
 from content import limits
-from content.schema import PAPER_COMMAND_WORDS, Content, FaqEntry, FaqFront, Paper, Prompt, Track, paper_name_key
+from content.schema import (
+    PAPER_COMMAND_WORDS,
+    Content,
+    FaqEntry,
+    FaqFront,
+    Paper,
+    Prompt,
+    RetiredPrompt,
+    Track,
+    TrackStep,
+    paper_name_key,
+)
 from content.search import content_words
 from content.yaml_lines import LineDict, LineList, YamlProblem, line_of, load_yaml, shift_lines
 
@@ -278,6 +291,88 @@ def _merge_by_id(layers: list[list[tuple[M, LineDict, Path]]]) -> list[tuple[M, 
     return list(merged.values())
 
 
+Row = tuple[M, LineDict, Path]
+
+
+def _settle_retired(
+    prompts: list[Row[Prompt]], retired: list[Row[RetiredPrompt]], roots: list[Path], problems: _Problems
+) -> tuple[list[Row[Prompt]], list[Row[RetiredPrompt]]]:
+    """Live and retired prompts share one namespace, and folders merge over each other by id as everywhere else: in
+    one folder an id is live or retired, never both; a later folder's prompt brings an id back to life (a community
+    prompt that happens to reuse a retired packaged id), and a later folder's record retires an earlier one's prompt.
+    """
+    layer = {root: index for index, root in enumerate(roots)}
+    live = {p.id: (raw, path) for p, raw, path in prompts}
+    kept: list[Row[RetiredPrompt]] = []
+    taken_out: set[str] = set()
+    for record, raw, path in retired:
+        if record.id not in live:
+            kept.append((record, raw, path))
+            continue
+        prompt_raw, prompt_path = live[record.id]
+        if layer[path.parent] == layer[prompt_path.parent]:
+            problems.add(
+                path,
+                raw.line,
+                f"retired prompt '{record.id}' is still in {prompt_path.name} (line {prompt_raw.line}): a prompt is "
+                "either live or retired, so remove it there or drop this record",
+            )
+        elif layer[path.parent] > layer[prompt_path.parent]:
+            taken_out.add(record.id)
+            kept.append((record, raw, path))
+    return [row for row in prompts if row[0].id not in taken_out], kept
+
+
+def _check_replacements(
+    retired: list[Row[RetiredPrompt]],
+    papers: list[Row[Paper]],
+    paper_ids: set[str] | None,
+    prompt_ids: set[str] | None,
+    problems: _Problems,
+) -> None:
+    """Each retired prompt's replacement must be there: a live prompt, or a paper and one of its prompts."""
+    by_id = {p.id: p for p, _, _ in papers}
+    retired_ids = {r.id for r, _, _ in retired}
+    for record, raw, path in retired:
+        if record.prompt is not None:
+            line = raw.key_lines.get("prompt", raw.line)
+            if record.prompt in retired_ids:
+                why = f"'{record.id}' is replaced by '{record.prompt}', which is retired too"
+                problems.add(path, line, f"{why}: name what sets the task now")
+            elif prompt_ids is not None and record.prompt not in prompt_ids:
+                problems.add(path, line, f"unknown prompt '{record.prompt}' replacing retired prompt '{record.id}'")
+        if record.paper is not None and record.paper_prompt is not None:
+            paper = by_id.get(record.paper)
+            if paper is None and paper_ids is not None and record.paper not in paper_ids:
+                problems.add(
+                    path,
+                    raw.key_lines.get("paper", raw.line),
+                    f"unknown paper '{record.paper}' replacing retired prompt '{record.id}'",
+                )
+            elif paper is not None and record.paper_prompt > len(paper.prompts):
+                problems.add(
+                    path,
+                    raw.key_lines.get("paper_prompt", raw.line),
+                    f"paper '{paper.id}' has {len(paper.prompts)} prompt(s), so there is no prompt "
+                    f"{record.paper_prompt} to replace retired prompt '{record.id}'",
+                )
+
+
+def _current_step(step: TrackStep, retired: dict[str, RetiredPrompt]) -> TrackStep:
+    """The step with each retired prompt it names swapped for what now sets that task (left out when nothing does),
+    so a track written before a prompt was retired (a community folder's) keeps working."""
+    if not any(ref in retired for ref in step.prompts):
+        return step
+    prompts, papers = [], list(step.papers)
+    for ref in step.prompts:
+        record = retired.get(ref)
+        if record is None or record.prompt is not None:
+            prompts.append(ref if record is None else record.prompt)
+        elif record.paper is not None:
+            papers.append(record.paper)
+    return step.model_copy(update={"prompts": list(dict.fromkeys(prompts)), "papers": list(dict.fromkeys(papers))})
+
+
 def _faq_files(roots: list[Path], problems: _Problems) -> dict[str, Path]:
     """Every topic file by id (its file name); a later folder's file replaces an earlier one's."""
     files: dict[str, Path] = {}
@@ -319,6 +414,10 @@ def _collect(roots: list[Path], problems: _Problems) -> Content:
 
     papers, paper_ids = layers("papers.yaml", Paper, "paper", True)
     prompts, prompt_ids = layers("prompts.yaml", Prompt, "prompt", True)
+    retired_rows, _ = layers("retired.yaml", RetiredPrompt, "retired prompt", False)
+    prompts, retired_rows = _settle_retired(prompts, retired_rows, roots, problems)
+    _check_replacements(retired_rows, papers, paper_ids, prompt_ids, problems)
+    retired = {r.id: r for r, _, _ in retired_rows}
     tracks, _ = layers("tracks.yaml", Track, "track", False)
     synonyms: dict[str, tuple[str, ...]] = {}
     off_topic: list[str] = []
@@ -364,28 +463,35 @@ def _collect(roots: list[Path], problems: _Problems) -> Content:
         tasks += [(f"paper '{paper.id}' prompt {n}", text, path, line) for n, (text, line) in enumerate(lines, 1)]
     _check_near_duplicate_prompts(tasks, problems)  # type: ignore[arg-type]
 
+    # A track may still name a retired prompt (one written before it was retired): it stands for its replacement.
+    prompt_refs = None if prompt_ids is None else prompt_ids | set(retired)
+    current_tracks = []
     for track, raw, tracks_path in tracks:
         steps_node = raw.get("steps")
+        steps = []
         for index, step in enumerate(track.steps):
             step_raw = steps_node[index] if isinstance(steps_node, LineList) else raw
             for field_name, known, what in (("faq", faq_ids, "FAQ topic"), ("papers", paper_ids, "paper"),
-                                            ("prompts", prompt_ids, "prompt")):  # fmt: skip
+                                            ("prompts", prompt_refs, "prompt")):  # fmt: skip
                 refs = _ref_lines(step_raw, field_name, getattr(step, field_name))
                 _check_refs(((r, tracks_path, n) for r, n in refs), known, problems, f"{what} in track '{track.id}'")
-            if not step.papers and not step.prompts:
+            steps.append(_current_step(step, retired))
+            if not steps[-1].papers and not steps[-1].prompts:
                 problems.add(
                     tracks_path, step_raw.line, f"track '{track.id}' step {index + 1} needs a paper or a prompt"
                 )
+        current_tracks.append(track.model_copy(update={"steps": steps}))
 
     return Content(
         faqs={entry.id: entry for entry, _ in faqs},
         papers=tuple(p for p, _, _ in papers),
         prompts=tuple(p for p, _, _ in prompts),
-        tracks=tuple(t for t, _, _ in tracks),
+        tracks=tuple(current_tracks),
         synonyms=synonyms,
         off_topic=tuple(dict.fromkeys(off_topic)),
         directory=str(roots[0]),
         extra=tuple(str(r) for r in roots[1:]),
+        retired=retired,
     )
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator, model_validator
 
 from content import limits
 
@@ -143,6 +143,26 @@ class Prompt(_Strict):
         return recall
 
 
+class RetiredPrompt(_Strict):
+    """A prompt taken out of prompts.yaml, kept so what members stored under its id (finished items, review cards,
+    pending reminders, track progress) still means something: the paper prompt or prompt that now sets its task, or
+    neither when the task was simply dropped. `text` is what it asked, shown where nothing replaces it."""
+
+    id: Slug
+    text: Annotated[str, StringConstraints(min_length=1, max_length=limits.PROMPT_TEXT)]
+    paper: Slug | None = None  # the paper one of whose prompts now sets the task...
+    paper_prompt: int | None = Field(default=None, ge=1)  # ...and which of them (1 = the first)
+    prompt: Slug | None = None  # or the prompt in prompts.yaml that now sets it
+
+    @model_validator(mode="after")
+    def _one_replacement(self) -> RetiredPrompt:
+        if self.paper is not None and self.prompt is not None:
+            raise ValueError("name either a paper (with paper_prompt) or a prompt that replaces it, not both")
+        if (self.paper is None) != (self.paper_prompt is None):
+            raise ValueError("paper and paper_prompt go together: the paper, and which of its prompts sets the task")
+        return self
+
+
 class TrackStep(_Strict):
     title: Title
     faq: list[Slug] = Field(default_factory=list)
@@ -184,12 +204,17 @@ class Content:
     off_topic: tuple[str, ...] = ()  # questions that are not about the career, so the matcher can tell them apart
     directory: str = ""
     extra: tuple[str, ...] = ()  # community folders merged over `directory` (RE_BOT_CONTENT_EXTRA)
+    retired: dict[str, RetiredPrompt] = field(default_factory=dict)  # prompts taken out, by their old id
 
     def paper(self, paper_id: str) -> Paper | None:
         return next((p for p in self.papers if p.id == paper_id), None)
 
     def prompt(self, prompt_id: str) -> Prompt | None:
         return next((p for p in self.prompts if p.id == prompt_id), None)
+
+    def retired_prompt(self, prompt_id: str) -> RetiredPrompt | None:
+        """The record of a prompt taken out of the content; None for a live or unknown id."""
+        return self.retired.get(prompt_id)
 
     def faq_by_alias(self, word: str) -> FaqEntry | None:
         """The topic whose id or alias is exactly `word` (case-insensitive)."""

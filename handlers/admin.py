@@ -80,7 +80,7 @@ def admin(inv: Invocation, services: Services) -> Reply:
     sub = SUBCOMMANDS.get(name.lower())
     if sub is None:
         lines = tuple(f"`{s.usage}`: {s.summary}" for s in SUBCOMMANDS.values())
-        return error_reply(COMMAND, f"“{quote(name, 40)}” is not a /re-admin tool. Usage:", *lines)
+        return error_reply(COMMAND, f"“{quote(name, 40)}” is not a `/re-admin` tool. Usage:", *lines)
     if inv.workspace_admin is None:  # the platform did not answer in time: not a refusal
         return not_checked(COMMAND, inv.platform, "use `/re-admin` here")
     if not inv.workspace_admin:

@@ -16,15 +16,16 @@ from fsrs import Card, Rating, Scheduler, State
 from content import Content
 from content.schema import Recall
 from handlers.store_api import CardInfo, ScheduleStore
-from handlers.study import split_item
+from handlers.study import current_item, split_item
 
 SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
 RATINGS: dict[str, Rating] = {"again": Rating.Again, "hard": Rating.Hard, "good": Rating.Good, "easy": Rating.Easy}
 
 
 def recall_of(content: Content, item: str) -> tuple[Recall, ...]:
-    """The recall items of a paper or an implementation prompt; () when the item has none (or is gone)."""
-    kind, item_id = split_item(item)
+    """The recall items of a paper or an implementation prompt (a retired prompt's card asks its replacement's);
+    () when the item has none (or is gone)."""
+    kind, item_id = split_item(current_item(content, item))
     if kind == "paper" and (paper := content.paper(item_id)) is not None:
         return tuple(paper.recall)
     if kind == "prompt" and (prompt := content.prompt(item_id)) is not None and prompt.kind == "implement":

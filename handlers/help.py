@@ -5,7 +5,6 @@ from __future__ import annotations
 from handlers.registry import COMMANDS, closest_command, command, error_reply
 from handlers.safe_text import quote
 from handlers.services import Services
-from handlers.syntax import shown, usage
 from handlers.types import Invocation, Reply, Section
 
 COMMAND = "re-help"
@@ -24,12 +23,12 @@ def help_(inv: Invocation, services: Services) -> Reply:
             return error_reply(COMMAND, f"There is no command “{quote(inv.text.strip())}”.", hint + "Type `/re-help`.")
     sections = []
     for spec in specs:
-        # Usage and examples as the member types them on their platform (Discord: options, `/re-faq topic:phd`).
-        examples = " · ".join(f"`{shown(e, inv.platform)}`" for e in spec.examples)
+        # Usage and examples in code: dispatch shows them as the member types them (Discord: `/re-faq topic:phd`).
+        examples = " · ".join(f"`{e}`" for e in spec.examples)
         admin = f" ({MANAGERS.get(inv.platform, 'channel managers only')})" if spec.admin else ""
         # Hard line breaks ("\\" at the end of a line): usage, what it does and examples on lines of their own
         # everywhere, the console's plain text included (a soft break there is a space).
-        lines = [f"`{usage(spec.name, inv.platform, spec.usage)}`{admin}", spec.summary,
+        lines = [f"`{spec.usage}`{admin}", spec.summary,
                  *([f"Examples: {examples}"] if examples else [])]  # fmt: skip
         sections.append(Section(text="\\\n".join(lines)))
     return Reply(

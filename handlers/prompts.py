@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import get_args
 
-from content.schema import Prompt, PromptArea, PromptKind
+from content import Content
+from content.schema import Prompt, PromptArea, PromptKind, RetiredPrompt
 from handlers import rotation
-from handlers.papers import local_day
+from handlers.papers import local_day, paper_reply
 from handlers.registry import action, command, error_reply
 from handlers.safe_text import quote
 from handlers.services import Services
@@ -27,6 +29,26 @@ def prompt_reply(prompt: Prompt, heading: str = "Today's study prompt") -> Reply
         buttons=(Button("Another prompt", "prompt.another", prompt.id),),
         prompt=prompt.id,
     )
+
+
+def retired_reply(content: Content, record: RetiredPrompt) -> Reply:
+    """`/re-prompt <retired id>`: what now sets the task of a prompt taken out of the content."""
+    note = f"`{record.id}` was retired: "
+    paper = content.paper(record.paper) if record.paper is not None else None
+    prompt = content.prompt(record.prompt) if record.prompt is not None else None
+    if paper is not None:
+        base = paper_reply(paper, paper.title)
+        note += f"prompt {record.paper_prompt} of this paper now sets its task."
+    elif prompt is not None:
+        base = prompt_reply(prompt, "Study prompt")
+        note += "this prompt now sets its task."
+    else:
+        return error_reply(
+            COMMAND,
+            f"The prompt `{record.id}` was retired and no other prompt sets its task now.",
+            "Try `/re-prompt` for today's prompt, or a kind or area such as `/re-prompt implement`.",
+        )
+    return replace(base, command=COMMAND, context=(note, *base.context))
 
 
 @command(
@@ -51,6 +73,8 @@ def prompt(inv: Invocation, services: Services) -> Reply:
     found = services.content.prompt(query)
     if found:
         return prompt_reply(found, "Study prompt")
+    if retired := services.content.retired_prompt(query):
+        return retired_reply(services.content, retired)
     return error_reply(
         COMMAND,
         f"I don't know a prompt kind or area called “{quote(inv.text.strip())}”.",

@@ -11,6 +11,7 @@ from rapidfuzz import fuzz, process
 from handlers.ids import invocation_id_problem
 from handlers.safe_text import quote
 from handlers.services import Services
+from handlers.syntax import localized
 from handlers.types import Invocation, Reply, Section
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,12 @@ ID_HINT = "Nothing was saved. This is the platform's (or the console's `:user` /
 
 
 def dispatch(inv: Invocation, services: Services) -> Reply:
-    """Run a slash command. Never raises: a bug becomes an apology, logged with its traceback."""
+    """Run a slash command. Never raises: a bug becomes an apology, logged with its traceback. The commands the
+    reply shows are in the syntax of the member's platform."""
+    return localized(_dispatch(inv, services), inv.platform)
+
+
+def _dispatch(inv: Invocation, services: Services) -> Reply:
     spec = COMMANDS.get(inv.command.lstrip("/").lower())
     if spec is None:
         return unknown_command(inv.command)
@@ -112,7 +118,12 @@ def dispatch(inv: Invocation, services: Services) -> Reply:
 
 
 def run_action(name: str, value: str, inv: Invocation, services: Services) -> Reply:
-    """Run a button's action with its value, on behalf of the member who pressed it. Never raises."""
+    """Run a button's action with its value, on behalf of the member who pressed it. Never raises. The commands the
+    reply shows are in the syntax of the member's platform."""
+    return localized(_run_action(name, value, inv, services), inv.platform)
+
+
+def _run_action(name: str, value: str, inv: Invocation, services: Services) -> Reply:
     fn = ACTIONS.get(name)
     if fn is None:
         return error_reply(inv.command, "That button no longer does anything. Try the command again.")

@@ -14,9 +14,7 @@ from handlers.safe_text import quote
 from handlers.schedule import MAX_PHRASE, PhraseError, Rule, parse_when, parse_zone, zone_problem
 from handlers.services import Services
 from handlers.store_api import REMINDER, ScheduleInfo, ScheduleStore
-from handlers.study import is_known_item, summarize
-from handlers.syntax import shown
-from handlers.syntax import usage as shown_usage
+from handlers.study import current_item, is_known_item, summarize
 from handlers.types import Button, Invocation, Reply, Section
 
 COMMAND = "re-remind"
@@ -63,8 +61,8 @@ def known_zone(inv: Invocation, store: ScheduleStore, *, server_default: bool = 
     return zone
 
 
-def ask_for_zone(command_name: str, example: str, platform: str = "console") -> Reply:
-    first, second = (shown(f"{example} {zone}", platform) for zone in ("Europe/Berlin", "America/New_York"))
+def ask_for_zone(command_name: str, example: str) -> Reply:
+    first, second = (f"{example} {zone}" for zone in ("Europe/Berlin", "America/New_York"))
     return error_reply(
         command_name,
         "Which time zone are you in? I don't know it yet, and schedules follow your local time.",
@@ -111,15 +109,12 @@ def review_note(added: bool, inv: Invocation, store: ScheduleStore) -> str:
     return " Added to your review cards (`/re-review`); `/re-review on` sends them by DM when due."
 
 
-def phrase_error(
-    command_name: str, exc: PhraseError, usage: str, example: str, prefix: str, platform: str = "console"
-) -> Reply:
+def phrase_error(command_name: str, exc: PhraseError, usage: str, example: str, prefix: str) -> Reply:
     """A schedule phrase that did not parse: what was wrong, then the corrected command (`prefix` + the phrase the
-    member probably meant) when there is a guess, else the usage; both as the member types them on `platform`."""
+    member probably meant) when there is a guess, else the usage."""
     if exc.suggestion is not None:
-        return error_reply(command_name, str(exc), f"Try `{shown(f'{prefix} {exc.suggestion.phrase()}', platform)}`.")
-    written = shown_usage(command_name, platform, usage)
-    return error_reply(command_name, str(exc), f"Write it as `{written}`, e.g. `{shown(example, platform)}`.")
+        return error_reply(command_name, str(exc), f"Try `{prefix} {exc.suggestion.phrase()}`.")
+    return error_reply(command_name, str(exc), f"Write it as `{usage}`, e.g. `{example}`.")
 
 
 def _ok(title: str, *texts: str) -> Reply:
@@ -152,11 +147,11 @@ def _set(inv: Invocation, store: ScheduleStore, words: list[str]) -> Reply:
     try:
         when = parse_when(words)
     except PhraseError as exc:
-        return phrase_error(COMMAND, exc, USAGE, "/re-remind weekdays 08:30 Europe/Paris", "/re-remind", inv.platform)
+        return phrase_error(COMMAND, exc, USAGE, "/re-remind weekdays 08:30 Europe/Paris", "/re-remind")
     own = when.zone or known_zone(inv, store, server_default=False)
     zone = own or known_zone(inv, store)
     if zone is None:
-        return ask_for_zone(COMMAND, "/re-remind " + when.phrase(), inv.platform)
+        return ask_for_zone(COMMAND, "/re-remind " + when.phrase())
     if own:  # a server default is not a zone the member gave: do not record it as theirs
         store.set_member_zone(inv.platform, inv.user, zone, now=inv.now)
     rule = Rule(when.hour, when.minute, zone, when.days)
@@ -273,6 +268,7 @@ def done(inv: Invocation, value: str, services: Services) -> Reply:
             "I can't find that study step any more; it may have been removed.",
             "Your next reminder brings a new one.",
         )
+    value = current_item(services.content, value)  # a reminder sent before its prompt was retired
     zone = known_zone(inv, store)
     day = local_day(inv.now, zone)
     new = store.record_done(inv.platform, inv.user, value, day, now=inv.now)

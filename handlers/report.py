@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from content import limits
 from content.stubs import faq_stub, yaml_scalar
+from handlers.safe_text import quote
 from handlers.store_api import LoggedQuestion
 
 SAME_QUESTION = 85  # similarity (0-100) of the normalised questions at or above which they count as one
@@ -134,8 +135,10 @@ def summary_markdown(report: Report, *, limit: int | None = None) -> tuple[str, 
     ranked = sorted(report.topics.items(), key=lambda kv: (-kv[1].asked, kv[0]))
     topic_lines = [f"`{t}`: asked {c.asked}, helpful {c.helpful}, not helpful {c.not_helpful}" for t, c in ranked]
     shown = report.unanswered if limit is None else report.unanswered[:limit]
+    # The questions are members' own words: quoted, so a stored `<!channel>`, `@everyone` or link cannot ping or render.
     question_lines = [
-        f"{g.count}× “{g.text}”" + (f" (nearest: {', '.join(f'`{t}`' for t in g.nearest)})" if g.nearest else "")
+        f"{g.count}× “{quote(g.text, limits.MEMBER_QUERY)}”"
+        + (f" (nearest: {', '.join(f'`{t}`' for t in g.nearest)})" if g.nearest else "")
         for g in shown
     ]
     if limit is not None and len(report.unanswered) > limit:

@@ -185,7 +185,7 @@ def _on(inv: Invocation, store: ScheduleStore, rest: str) -> Reply:
                 "Use an IANA name such as `Europe/Berlin` or `America/New_York`.",
             )
     elif store.get_schedule(REMINDER, inv.platform, inv.user) is None and known_zone(inv, store) is None:
-        return ask_for_zone(COMMAND, "/re-review on", inv.platform)
+        return ask_for_zone(COMMAND, "/re-review on")
     if zone is None and inv.tz and parse_zone(inv.tz):
         zone = parse_zone(inv.tz)
     store.set_review_prefs(inv.platform, inv.user, now=inv.now, enabled=True, zone=zone)

@@ -2,6 +2,9 @@
 
 Steps come from the shared rotation: two prompts, then a paper, each the first one from the day's place in the
 rotation that the member has not finished yet. Items are referred to as "prompt:<id>" and "paper:<id>".
+
+Stored items keep the id they were recorded under; a prompt retired from the content since (`content/retired.yaml`)
+is read as what now sets its task (`current_item`), by every reader: progress, tracks, reminders, review cards.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from content import Content
+from content.schema import RetiredPrompt
 from handlers import rotation
 from handlers.papers import paper_reply
 from handlers.prompts import prompt_reply
@@ -25,28 +29,51 @@ def split_item(item: str) -> tuple[str, str]:
     return kind, item_id
 
 
-def is_known_item(content: Content, item: str) -> bool:
+def retired_record(content: Content, item: str) -> RetiredPrompt | None:
+    """The record of the retired prompt `item` names; None for any other item."""
     kind, item_id = split_item(item)
-    return (kind == "prompt" and content.prompt(item_id) is not None) or (
-        kind == "paper" and content.paper(item_id) is not None
-    )
+    return content.retired_prompt(item_id) if kind == "prompt" else None
+
+
+def current_item(content: Content, item: str) -> str:
+    """The item that stands for a stored `item` now: for a retired prompt, its replacement ("paper:<id>" when one of
+    a paper's prompts sets its task, "prompt:<id>"); otherwise (a live item, a prompt dropped outright, an unknown
+    one) `item` itself. Stored rows are never rewritten: every reader resolves them through here."""
+    record = retired_record(content, item)
+    if record is not None and record.paper is not None:
+        return "paper:" + record.paper
+    if record is not None and record.prompt is not None:
+        return "prompt:" + record.prompt
+    return item
+
+
+def is_known_item(content: Content, item: str) -> bool:
+    """Whether `item` is a paper or prompt of the content, live or retired."""
+    kind, item_id = split_item(current_item(content, item))
+    if kind == "prompt":
+        return content.prompt(item_id) is not None or content.retired_prompt(item_id) is not None
+    return kind == "paper" and content.paper(item_id) is not None
 
 
 def item_title(content: Content, item: str) -> str:
-    """How a study item reads in a list: a paper's title, a prompt's text (shortened); never a bare id."""
-    kind, item_id = split_item(item)
+    """How a study item reads in a list: a paper's title, a prompt's text (shortened); never a bare id. A retired
+    prompt reads as what replaced it, or as the text it had when nothing did."""
+    kind, item_id = split_item(current_item(content, item))
     if kind == "paper" and (paper := content.paper(item_id)) is not None:
-        return f"Paper: {paper.title}"
-    if kind == "prompt" and (prompt := content.prompt(item_id)) is not None:
+        record = retired_record(content, item)
+        which = f" (prompt {record.paper_prompt})" if record is not None else ""
+        return f"Paper: {paper.title}{which}"
+    if kind == "prompt" and (prompt := content.prompt(item_id) or content.retired_prompt(item_id)) is not None:
         return f"Prompt: {shorten(prompt.text, 90)}"
     return f"A {kind or 'study'} step that is no longer in the content"
 
 
 def next_step(content: Content, day: date, done: Iterable[str]) -> str:
-    """The item the member's next reminder carries, given what they have finished."""
+    """The item the member's next reminder carries, given what they have finished (a retired prompt counting as
+    what replaced it, so the replacement is not served as a new task)."""
     done = set(done)
-    kinds = {"prompt": {i for k, i in map(split_item, done) if k == "prompt"}}
-    kinds["paper"] = {i for k, i in map(split_item, done) if k == "paper"}
+    current = [split_item(current_item(content, item)) for item in done]
+    kinds = {"prompt": {i for k, i in current if k == "prompt"}, "paper": {i for k, i in current if k == "paper"}}
     if len(done) % PAPER_EVERY == PAPER_EVERY - 1 and content.papers:
         return "paper:" + rotation.unseen(content.papers, day, kinds["paper"]).id
     return "prompt:" + rotation.unseen(content.prompts, day, kinds["prompt"]).id
@@ -70,7 +97,9 @@ def shown_item(reply: Reply) -> str | None:
 
 
 def reminder_reply(content: Content, item: str, day: date) -> Reply:
-    """The reminder DM: the step (the same reply as /re-prompt or /re-paper) with "Done" and "Snooze 1h"."""
+    """The reminder DM: the step (the same reply as /re-prompt or /re-paper) with "Done" and "Snooze 1h". A step
+    chosen before its prompt was retired sends what replaced it."""
+    item = current_item(content, item)
     kind, item_id = split_item(item)
     paper = content.paper(item_id) if kind == "paper" else None
     prompt = content.prompt(item_id) if kind == "prompt" else None

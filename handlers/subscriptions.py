@@ -94,12 +94,10 @@ def subscribe(inv: Invocation, services: Services) -> Reply:
     try:
         when = parse_when(words)
     except PhraseError as exc:
-        return phrase_error(
-            COMMAND, exc, USAGE, "/re-subscribe papers weekdays 09:00 UTC", "/re-subscribe papers", inv.platform
-        )
+        return phrase_error(COMMAND, exc, USAGE, "/re-subscribe papers weekdays 09:00 UTC", "/re-subscribe papers")
     zone = when.zone or known_zone(inv, store)
     if zone is None:
-        return ask_for_zone(COMMAND, "/re-subscribe papers " + when.phrase(), inv.platform)
+        return ask_for_zone(COMMAND, "/re-subscribe papers " + when.phrase())
     rule = Rule(when.hour, when.minute, zone, when.days)
     info = store.put_schedule(
         CHANNEL_POST, inv.platform, inv.channel, rule, now=inv.now, created_by=inv.user, workspace=inv.workspace

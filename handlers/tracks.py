@@ -11,6 +11,7 @@ from content.schema import TrackStep
 from handlers.registry import command, error_reply
 from handlers.safe_text import quote
 from handlers.services import Services
+from handlers.study import current_item
 from handlers.types import Button, Invocation, Reply, Section
 
 COMMAND = "re-track"
@@ -96,5 +97,6 @@ def track(inv: Invocation, services: Services) -> Reply:
         ids = ", ".join(f"`{t.id}`" for t in content.tracks)
         return error_reply(COMMAND, f"There is no study track “{quote(inv.text.strip())}”.", f"Tracks: {ids}.")
     store = services.store
-    done = {d.item for d in store.done_items(inv.platform, inv.user)} if store is not None else set()
+    stored = store.done_items(inv.platform, inv.user) if store is not None else []
+    done = {current_item(content, d.item) for d in stored}
     return track_reply(content, found, done)

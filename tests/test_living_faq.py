@@ -12,24 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+from living_faq_support import PIZZA, QUESTION, TITLE
 from test_cli import BIN, run
-
-QUESTION = "when is the community pizza night"
-PIZZA = """---
-id: pizza-night
-title: When is our community pizza night?
-group: Our community
-aliases: [pizza]
-questions:
-  - when is the community pizza night
-  - is there a pizza night for members
-see_also: []
-sources: []
----
-First Friday of the month, 19:00, at the usual place.
-
-Next step: say hello in #social.
-"""
 
 
 class Running:
@@ -79,17 +63,17 @@ def test_unanswered_question_then_community_topic_and_sighup(tmp_path: Path) -> 
         (extra / "faq" / "pizza-night.md").write_text(PIZZA, encoding="utf-8")
         bot.proc.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 30
-        while "When is our community pizza night?" not in "".join(bot.out):  # the reload runs beside the input
+        while TITLE not in "".join(bot.out):  # the reload runs beside the input
             assert time.monotonic() < deadline, "".join(bot.err)
             bot.send(f"/re-faq {QUESTION}")
             time.sleep(0.5)
-        answers = "".join(bot.out).count("When is our community pizza night?")
+        answers = "".join(bot.out).count(TITLE)
 
         (extra / "faq" / "broken.md").write_text("id: broken\n", encoding="utf-8")
         bot.proc.send_signal(signal.SIGHUP)
         bot.wait_for("broken.md:1: must start with a '---' line", stream=bot.err)
         bot.send(f"/re-faq {QUESTION}")
-        bot.wait_for("When is our community pizza night?", count=answers + 1)  # still served from the old content
+        bot.wait_for(TITLE, count=answers + 1)  # still served from the old content
     finally:
         assert bot.close() == 0
 

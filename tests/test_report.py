@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from living_faq_support import HOSTILE
 
 from content.loader import check_content
 from handlers import Invocation, Services, dispatch
-from handlers.report import build_report, suggest_yaml
+from handlers.report import build_report, suggest_yaml, summary_markdown
 from handlers.store_api import LoggedQuestion
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -100,3 +101,12 @@ def test_admin_tools_say_try_again_when_the_platform_could_not_tell_who_is_an_ad
     shown = " ".join(s.text for s in reply.sections)
     assert reply.error and "Slack" in shown and "try again" in shown
     assert "Sorry" not in shown
+
+
+def test_members_questions_are_quoted_in_the_summary() -> None:
+    """The chat report and the terminal one show stored questions as typed: no mention, no link, no styling."""
+    _, _, lines = summary_markdown(build_report([q(text) for text in HOSTILE], since=SINCE))
+    shown = "\n".join(lines)
+    assert len(lines) == len(HOSTILE) and "<" not in shown and ">" not in shown
+    assert "@everyone" not in shown and "@\u200beveryone" in shown
+    assert "\\*\\*bold\\*\\*" in shown and "\\_slanted\\_" in shown and "\\[click me\\]\\(https" in shown

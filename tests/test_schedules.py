@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fake_platform import FakePlatform, HttpSender
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.platforms.console import ConsoleSender
-from bot.schedule.dispatcher import DispatchPolicy
-from bot.schedule.outbox import claim_due
+from bot.schedule.dispatcher import Dispatcher, DispatchPolicy
+from bot.schedule.outbox import BATCH, FIRST_BATCH, claim_due
 from bot.schedule.ticker import Ticker
 from bot.store.models import Delivery, Schedule
 from handlers import Invocation, dispatch, run_action
+from handlers.schedule import Rule
 from handlers.store_api import CHANNEL_POST, REMINDER
 
 T0 = datetime(2025, 1, 6, 6, 0, tzinfo=UTC)  # a Monday
@@ -287,3 +288,24 @@ def test_deleting_a_schedule_drops_its_pending_deliveries(store, store_services,
     run(store_services, "/re-remind off")
     with store.sessions() as s:
         assert s.scalars(select(Delivery)).all() == [] and s.scalars(select(Schedule)).all() == []
+
+
+async def test_sending_starts_after_the_first_claimed_batch_not_after_the_whole_claim(store, content, monkeypatch):
+    """A fan-out's first lease takes its turn right after the claim's first (small) batch. Before, on SQLite, the
+    lease polled for the database's write lock and lost to the claim's back-to-back batches until every due schedule
+    was claimed, so no message left before the whole claim was done."""
+    due = FIRST_BATCH + 2 * BATCH // 5
+    for i in range(due):
+        store.api.put_schedule(REMINDER, "console", f"U{i:04d}", Rule(9, 0, "UTC"), now=T0, created_by="U0")
+    in_outbox_at_lease: list[int] = []
+    lease = Dispatcher._lease
+
+    def counting_lease(self, *args, **kwargs):
+        with self.sessions() as session:
+            in_outbox_at_lease.append(session.scalar(select(func.count()).select_from(Delivery)))
+        return lease(self, *args, **kwargs)
+
+    monkeypatch.setattr(Dispatcher, "_lease", counting_lease)
+    report = await ticker(store, content).tick(datetime(2025, 1, 6, 9, tzinfo=UTC))
+    assert in_outbox_at_lease[0] == FIRST_BATCH
+    assert sorted(r.target for r in report.results if r.status == "sent") == [f"U{i:04d}" for i in range(due)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -161,11 +162,63 @@ def test_servers_that_removed_the_bot_while_it_was_offline_are_found(store, stor
     assert workspaces.status("discord", "G2") == "active"
 
 
-def test_a_targets_workspace_comes_from_any_of_its_schedules(store):
-    """A review DM's schedule records no workspace; the member's reminder in the same workspace does."""
+def test_a_review_dms_workspace_is_its_members_reminders(store):
+    """A review DM goes out with the token of its member's reminder's workspace, which its own schedule records,
+    whether the reminder or the first card came first."""
     from handlers.schedule import Rule
 
     store.api.put_schedule(REMINDER, "slack", "U1", Rule(9, 0, "UTC"), now=T0, created_by="U1", workspace="T1")
+    assert store.api.add_card("slack", "U1", "paper:adam", now=T0)
+    assert store.api.add_card("slack", "U3", "paper:adam", now=T0)
+    store.api.put_schedule(REMINDER, "slack", "U3", Rule(9, 0, "UTC"), now=T0, created_by="U3", workspace="T2")
     assert store.api.workspaces.of_target("slack", "review", "U1") == "T1"
     assert store.api.workspaces.of_target("slack", REMINDER, "U1") == "T1"
+    assert store.api.workspaces.of_target("slack", "review", "U3") == "T2"
     assert store.api.workspaces.of_target("slack", REMINDER, "U2") is None
+
+
+LEGACY = [  # (kind, target, workspace): review schedules written before they took the reminder's workspace
+    ("reminder", "U1", "T1"), ("review", "U1", None),  # filled from the reminder
+    ("review", "U2", None),  # no reminder: stays empty
+    ("reminder", "U3", "T1"), ("review", "U3", "T9"),  # already has one: kept
+    ("channel-post", "C1", None),  # not a review: untouched
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_gives_older_review_schedules_their_reminders_workspace_once(backend, tmp_path, request):
+    from alembic import command
+    from sqlalchemy import insert
+
+    from bot.store.engine import _alembic_config, make_engine
+
+    url = f"sqlite:///{tmp_path}/old.db" if backend == "sqlite" else request.getfixturevalue("private_pg")[2]
+    engine = make_engine(url)
+    cfg = _alembic_config()
+
+    def migrate(how, to: str) -> None:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            how(cfg, to)
+
+    try:
+        migrate(command.upgrade, "0006_shared_posts")
+        with engine.begin() as conn:
+            conn.execute(insert(Schedule), [
+                {"kind": kind, "platform": "slack", "target": target, "workspace": workspace, "days": "mon",
+                 "hour": 9, "minute": 0, "zone": "UTC", "status": "active", "next_fire_at": T0, "created_by": target,
+                 "created_at": T0, "updated_at": T0}
+                for kind, target, workspace in LEGACY
+            ])  # fmt: skip
+        expected = {("review", "U1"): "T1", ("review", "U2"): None, ("review", "U3"): "T9",
+                    ("reminder", "U1"): "T1", ("reminder", "U3"): "T1", ("channel-post", "C1"): None}  # fmt: skip
+        for _ in range(2):  # upgraded, then down and up again: the same
+            migrate(command.upgrade, "head")
+            with engine.connect() as conn:
+                found = {
+                    (k, t): w for k, t, w in conn.execute(select(Schedule.kind, Schedule.target, Schedule.workspace))
+                }
+            assert found == expected
+            migrate(command.downgrade, "0006_shared_posts")
+    finally:
+        engine.dispose()

@@ -3,7 +3,9 @@
 A `RateBudget` paces sends with GCRA (a reservation per send: `rate` per second, `burst` at once), keeps at most one
 send per `per_target_interval` to one target (Slack: about 1 message/s per channel), and honours two kinds of hold:
 `hold(seconds)` stops every send on the platform (a global or workspace-wide 429), `hold_target(target, seconds)`
-only the sends to one target (a per-route, per-user or shared 429).
+only the sends to one target (a per-route, per-user or shared 429). Senders take the platform's slots one at a time,
+each when it comes, at the rate of that moment: a rate change or a hold applies from the next send, however many
+senders wait.
 
 An `AdaptiveRate` moves the budget's rate to what the platform accepts (Slack publishes no workspace-wide number).
 It only learns from sends that went at the budget's pace: when the sender itself was slower (at least a fifth below
@@ -103,6 +105,8 @@ class RateBudget:
         self._held_until = 0.0
         self._next_for_target: dict[str, float] = {}
         self._target_held: dict[str, float] = {}
+        self._tat_rate = self.rate  # the rate `_tat` was computed at
+        self._pacing = asyncio.Lock()
 
     @property
     def rate(self) -> float:
@@ -115,11 +119,21 @@ class RateBudget:
             self._reset()
         return loop.time()
 
+    def _pace(self, now: float) -> float:
+        """The current rate; when it changed since `_tat` was computed, `_tat`'s lead over `now` is rescaled to it
+        (the sends it stands for are that many sends at the new rate, not the old rate's seconds)."""
+        rate = self.rate
+        if rate != self._tat_rate:
+            if self._tat > now:
+                self._tat = now + (self._tat - now) * self._tat_rate / rate
+            self._tat_rate = rate
+        return rate
+
     def hold(self, seconds: float) -> None:
         """Send nothing on this platform for `seconds` (a platform-wide Retry-After); no burst after it."""
         now = self._now()
         self._held_until = max(self._held_until, now + seconds)
-        self._tat = max(self._tat, self._held_until + (self.burst - 1) / self.rate)
+        self._tat = max(self._tat, self._held_until + (self.burst - 1) / self._pace(now))
 
     def hold_target(self, target: str, seconds: float) -> None:
         """Send nothing to `target` for `seconds`; everyone else keeps going."""
@@ -155,18 +169,19 @@ class RateBudget:
         if (wait := self.target_wait(target)) > 0:
             await asyncio.sleep(wait)
             self._target_held.pop(target, None)
-        while True:
-            now = self._now()
-            if self._held_until > now:
-                await asyncio.sleep(self._held_until - now)
-                continue
-            interval = 1.0 / self.rate
-            tat = max(self._tat, now)
-            start = tat - (self.burst - 1) * interval
-            self._tat = tat + interval
-            if start <= now:
-                return
-            held = self._held_until
-            await asyncio.sleep(start - now)
-            if self._held_until == held:  # no hold began while waiting for the slot
-                return
+        # One sender at a time waits for the platform's next slot, and takes it only when it comes: a slot is never
+        # handed out ahead at the rate of the moment, so a rate change or a hold applies from the very next send
+        # (slots reserved ahead by a pool of waiting senders would keep the old pace for pool/rate seconds).
+        async with self._pacing:
+            while True:
+                now = self._now()
+                if self._held_until > now:
+                    await asyncio.sleep(self._held_until - now)
+                    continue
+                interval = 1.0 / self._pace(now)
+                tat = max(self._tat, now)
+                start = tat - (self.burst - 1) * interval
+                if start <= now:
+                    self._tat = tat + interval
+                    return
+                await asyncio.sleep(start - now)

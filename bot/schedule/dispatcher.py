@@ -156,13 +156,18 @@ class Dispatcher:
         self.wall_clock = wall_clock
         self._replies: dict[tuple, tuple[Reply, str]] = {}
 
-    async def run(self, now: datetime, claimed: asyncio.Event | None = None) -> list[DeliveryResult]:
+    async def run(
+        self, now: datetime, claimed: asyncio.Event | None = None, turn: asyncio.Lock | None = None
+    ) -> list[DeliveryResult]:
         """Send every pending delivery of the platforms that have a sender. Returns what happened to each. With
-        `claimed`, the outbox is still being filled: keep leasing until it is set and nothing is left."""
+        `claimed`, the outbox is still being filled: keep leasing until it is set and nothing is left. With `turn`,
+        each lease waits its turn with the claim's transactions (held by the claim for one batch at a time), instead
+        of for the database: on SQLite, whose writers poll for its one write lock, a lease would otherwise lose to
+        a claim's back-to-back batches until the whole claim is done, and sending could not start before that."""
         run = _Run(now)
         flusher = asyncio.create_task(self._flush_loop(run))
         try:
-            await asyncio.gather(*(self._platform(name, run, claimed) for name in self.senders))
+            await asyncio.gather(*(self._platform(name, run, claimed, turn) for name in self.senders))
         finally:
             run.done.set()
             run.marked.set()
@@ -190,7 +195,9 @@ class Dispatcher:
             if works:
                 faults.clear(fault.key)
 
-    async def _platform(self, platform: str, run: _Run, claimed: asyncio.Event | None = None) -> None:
+    async def _platform(
+        self, platform: str, run: _Run, claimed: asyncio.Event | None = None, turn: asyncio.Lock | None = None
+    ) -> None:
         faults = self.faults[platform]
         if faults.active:
             await self._recheck(platform)
@@ -202,7 +209,8 @@ class Dispatcher:
         try:
             while not faults.holds_all:
                 filled = claimed is None or claimed.is_set()  # read before leasing: the last lease sees every row
-                leased = await asyncio.to_thread(self._lease, platform, batch, faults.held_keys)
+                async with turn or contextlib.nullcontext():
+                    leased = await asyncio.to_thread(self._lease, platform, batch, faults.held_keys)
                 for row in leased:
                     await queue.put(row)
                 if not leased:

@@ -10,6 +10,7 @@ number of processes, and the send half (`bot.schedule.dispatcher`) delivers what
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from handlers.study import next_step
 from handlers.subscriptions import pick_paper
 
 BATCH = 500
+FIRST_BATCH = 50  # a tick's first claim: the first sends wait only for this many
 
 
 @dataclass
@@ -203,6 +205,30 @@ def _claim_batch(
         return len(rows)
 
 
+def claim_batches(
+    sessions: sessionmaker[Session],
+    content: Content,
+    now: datetime,
+    stats: ClaimStats,
+    *,
+    catchup: timedelta,
+    platforms: set[str] | None = None,
+    batch: int = BATCH,
+    exclude: frozenset[str] = frozenset(),
+) -> Iterator[int]:
+    """`claim_due` one transaction at a time: each step claims one batch into `stats` and yields how many due
+    schedules it took, so a caller can let other writers in between. The first batch is small, so sending can start
+    after a few milliseconds rather than after a whole batch."""
+    size = min(batch, FIRST_BATCH)
+    for snoozed in (False, True):
+        while True:
+            taken = _claim_batch(sessions, content, now, catchup, platforms, size, snoozed, stats, exclude)
+            yield taken
+            if taken < size:
+                break
+            size = batch
+
+
 def claim_due(
     sessions: sessionmaker[Session],
     content: Content,
@@ -216,9 +242,9 @@ def claim_due(
     """Move every schedule due at `now` into the outbox (for `platforms` only, when given; never for `exclude`, the
     platforms that ended for good in this process: their schedules stay due for the next process). Idempotent."""
     stats = ClaimStats()
-    for snoozed in (False, True):
-        while _claim_batch(sessions, content, now, catchup, platforms, batch, snoozed, stats, exclude) == batch:
-            pass
+    for _ in claim_batches(sessions, content, now, stats, catchup=catchup, platforms=platforms, batch=batch,
+                           exclude=exclude):  # fmt: skip
+        pass
     return stats
 
 

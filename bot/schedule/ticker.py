@@ -19,7 +19,7 @@ from bot.ops import metrics
 from bot.schedule.budget import AdaptiveRate, RateBudget
 from bot.schedule.delivery import Sender
 from bot.schedule.dispatcher import DeliveryResult, Dispatcher, DispatchPolicy
-from bot.schedule.outbox import ClaimStats, claim_due, pending_count
+from bot.schedule.outbox import ClaimStats, claim_batches, pending_count
 from bot.store import SqlStore, make_engine, session_factory, upgrade
 from content import Content
 from handlers.services import utc_now
@@ -58,7 +58,7 @@ def open_store(settings: Settings, migrate: bool | None = None) -> Store:
     return Store(engine, sessions, SqlStore(sessions, query_retention_days=settings.query_retention_days))
 
 
-SLACK_INITIAL_RATE = 20.0  # messages/s an adaptive Slack budget starts from (slow start doubles it from there)
+SLACK_INITIAL_RATE = 20.0  # messages/s an adaptive Slack budget starts from (slow start grows it from there)
 SLACK_MAX_RATE = 1000.0  # an adaptive Slack budget's ceiling when the operator set none
 
 
@@ -142,21 +142,25 @@ class Ticker:
     async def tick(self, now: datetime) -> TickReport:
         started = time.perf_counter()
         dead = frozenset(p for p, faults in self.dispatcher.faults.items() if faults.fatal)
-        claimed = asyncio.Event()
+        claimed, turn, stats = asyncio.Event(), asyncio.Lock(), ClaimStats()
 
-        async def claim() -> ClaimStats:
+        async def claim() -> None:
+            batches = claim_batches(self.sessions, self.content, now, stats, catchup=self.catchup,
+                                    platforms=self.platforms, exclude=dead)  # fmt: skip
             try:
-                return await asyncio.to_thread(claim_due, self.sessions, self.content, now, catchup=self.catchup,
-                                               platforms=self.platforms, exclude=dead)  # fmt: skip
+                while True:  # one transaction per turn: the dispatcher's leases take turns with them
+                    async with turn:
+                        if await asyncio.to_thread(next, batches, None) is None:
+                            break
             finally:
                 claimed.set()
 
         # Sending starts as soon as the first batch is claimed: a 09:00 fan-out does not wait for the whole claim.
         claiming = asyncio.create_task(claim())
         try:
-            results = await self.dispatcher.run(now, claimed=claimed) if self.senders else []
+            results = await self.dispatcher.run(now, claimed=claimed, turn=turn) if self.senders else []
         finally:
-            stats = await claiming
+            await claiming
         await asyncio.to_thread(self.purge_questions, now)
         backlog = await asyncio.to_thread(pending_count, self.sessions)
         metrics.observe_tick(time.perf_counter() - started, delivered=stats.claimed, backlog=backlog)

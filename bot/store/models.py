@@ -260,3 +260,16 @@ class Workspace(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # "active" | "removed"
     default_zone: Mapped[str | None] = mapped_column(String(64))  # for members who have given none (Discord)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SharedPost(Base):
+    """A private answer a member shared publicly ("Share in channel"), so a second press (after a restart, or on
+    another replica) finds the post instead of posting it again. Rows are pruned after the share ledger's window."""
+
+    __tablename__ = "shared_posts"
+    __table_args__ = (Index("ix_shared_posts_at", "shared_at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the platform's share key
+    link: Mapped[str | None] = mapped_column(String(500))  # the public post's permalink, when the platform gave one
+    posted: Mapped[bool] = mapped_column(Boolean)  # False while the first press is still posting
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -148,15 +148,13 @@ class Workspaces:
             return True
 
     def of_target(self, platform: str, kind: str, target: str) -> str | None:
-        """The workspace a schedule's target belongs to (a Slack channel or member id is unique to its workspace):
-        from that schedule, else from another schedule of the same target (a review DM's schedule records no
-        workspace; the member's reminder does)."""
+        """The workspace a schedule's target belongs to (a Slack channel or member id is unique to its workspace), as
+        the schedule records it (a review schedule records its member's reminder's: `repo.refresh_review`)."""
         with self.sessions() as session:
             return session.scalar(
-                select(Schedule.workspace)
-                .where(Schedule.platform == platform, Schedule.target == target, Schedule.workspace.is_not(None))
-                .order_by((Schedule.kind == kind).desc())
-                .limit(1)
+                select(Schedule.workspace).where(
+                    Schedule.platform == platform, Schedule.kind == kind, Schedule.target == target
+                )
             )
 
     def status(self, platform: str, workspace: str) -> str | None:

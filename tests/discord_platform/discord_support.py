@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord_fake import APP_ID, FakeDiscord, message_json, user_payload
 
 from content import load_content
@@ -179,3 +181,37 @@ def callback_of(fake: FakeDiscord, payload: dict[str, Any]) -> dict[str, Any]:
     calls = fake.calls("POST", path)
     assert len(calls) == 1, f"expected one callback for {path}, got {len(calls)}: {[r.path for r in fake.requests]}"
     return calls[0].json
+
+
+OPTION = re.compile(r"(?:^|[\s\[])([a-z]+):")  # an option as Discord shows it: "time:", "[zone:"
+
+
+def discord_form_problem(tree: app_commands.CommandTree, line: str) -> str | None:
+    """Why `line` (a command as a reply shows it) is not what a Discord member can type; None when it is. Usage lines
+    (`a · b`, `[optional]`, `x|y`) are checked form by form."""
+    first, *others = line.split(" · ")
+    command_name = first.split()[0].lstrip("/")
+    for form in [first, *(o if o.startswith("/") else f"/{command_name} {o}" for o in others)]:
+        words = form.lstrip("/").split(" ", 2)
+        command = tree.get_command(words[0])
+        if command is None:
+            return f"no Discord command /{words[0]}"
+        rest = " ".join(words[1:])
+        params: set[str] = set()
+        if isinstance(command, app_commands.Group):
+            if not rest:
+                continue  # the command named in prose ("use `/re-remind`")
+            subs = {c.name: c for c in command.commands}
+            picked = words[1].split("|")
+            if not all(p in subs for p in picked):
+                return f"{words[1]!r} is not a sub-command of /{words[0]}"
+            params = {p.name for name in picked for p in subs[name].parameters}  # type: ignore[union-attr]
+            rest = words[2] if len(words) > 2 else ""
+        else:
+            params = {p.name for p in command.parameters}
+        rest = rest.replace("[", " ").replace("]", " ").strip()
+        if rest and not OPTION.match(rest):
+            return f"{rest.split()[0]!r} is a positional argument; Discord takes options"
+        if unknown := set(OPTION.findall(rest)) - params:
+            return f"/{words[0]} has no option {sorted(unknown)}"
+    return None

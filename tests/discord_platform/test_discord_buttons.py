@@ -123,6 +123,53 @@ async def test_share_pressed_twice_posts_once(client, fake_discord):
     assert again["data"]["content"].startswith("You already shared this in the channel. https://discord.com/")
 
 
+async def test_share_pressed_again_after_a_restart_posts_once(bot, fake_discord, scheduling_services):
+    """What was shared is in the database: a new process (a restart, or another replica) finds the post."""
+    first = press("re:faq.share:phd")
+    await feed(bot, first)
+    [post] = fake_discord.calls("POST", r"/webhooks/\d+/[^/]+")
+    await bot.close()
+
+    restarted = ReBotClient(scheduling_services)
+    await restarted.login("fake-token")
+    try:
+        second = press("re:faq.share:phd")
+        second["message"] = first["message"]  # the same private answer, pressed again
+        await feed(restarted, second)
+    finally:
+        await restarted.close()
+    assert len(fake_discord.calls("POST", r"/webhooks/\d+/[^/]+")) == 1, "one public copy"
+    again = callback_of(fake_discord, second)
+    assert again["type"] == 4 and again["data"]["flags"] & EPHEMERAL
+    assert again["data"]["content"].startswith("You already shared this in the channel. https://discord.com/")
+    assert post.json["content"] == f"Shared by <@{MEMBER_ID}>"
+
+
+async def test_a_slow_share_ledger_defers_the_press_within_discords_deadline(bot, fake_discord, discord_store):
+    """The ledger's database answering far past the direct budget: the press is deferred at once, then posted;
+    a second press is deferred too, and told privately that it was shared."""
+    from slow_store import SlowStore
+
+    from bot.platforms.share_ledger import StoredShareLedger
+    from bot.store.shares import SharedPosts
+
+    bot.direct_budget = 0.05
+    bot.shares = StoredShareLedger(SlowStore(SharedPosts(discord_store.api.sessions), delay=0.3), bot.services.clock)
+    first = press("re:faq.share:phd")
+    await feed(bot, first)
+    assert callback_of(fake_discord, first)["type"] == 6  # DEFERRED_UPDATE_MESSAGE, before the ledger answered
+    assert len(fake_discord.calls("POST", r"/webhooks/\d+/[^/]+")) == 1
+
+    bot.shares = StoredShareLedger(SlowStore(SharedPosts(discord_store.api.sessions), delay=0.3), bot.services.clock)
+    second = press("re:faq.share:phd")
+    second["message"] = first["message"]
+    await feed(bot, second)
+    assert callback_of(fake_discord, second)["type"] == 6
+    [_, notice] = fake_discord.calls("POST", r"/webhooks/\d+/[^/]+")
+    assert notice.json["flags"] & EPHEMERAL
+    assert notice.json["content"].startswith("You already shared this in the channel. https://discord.com/")
+
+
 async def test_a_share_discord_refuses_tells_the_member_the_missing_permission(client, fake_discord):
     import discord
 

@@ -7,58 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import discord
-from discord_support import GUILD_ID, MEMBER_ID, callback_of, feed, press, slash
+from discord_support import GUILD_ID, MEMBER_ID, NOW, callback_of, feed, press, slash
+from living_faq_support import PIZZA, QUESTION, TITLE, assert_inert, report, sighup_and_wait, store_hostile_questions
 
-from bot.ops.metrics import REGISTRY
 from bot.ops.reload import ContentReloader
 
-QUESTION = "when is the community pizza night"
-TITLE = "When is our community pizza night?"
-PIZZA = f"""---
-id: pizza-night
-title: {TITLE}
-group: Our community
-questions:
-  - when is the community pizza night
-  - is there a pizza night for members
-see_also: []
-sources: []
----
-First Friday of the month, 19:00, at the usual place.
-
-Next step: say hello in #social.
-"""
 MANAGE_GUILD = discord.Permissions(manage_guild=True, use_application_commands=True).value
-
-
-def report(db: Path, *args: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "RE_BOT_"))}
-    env["RE_BOT_DATABASE_URL"] = f"sqlite:///{db}"
-    # The tests' clock reads 2026-03 while `re-bot report` counts back from the real now: a long enough period.
-    result = subprocess.run([str(Path(sys.executable).parent / "re-bot"), "report", "--json", "--since", "520w", *args],
-                            capture_output=True, text=True, env=env, timeout=60, check=True)  # fmt: skip
-    return json.loads(result.stdout)
-
-
-def reloads(outcome: str) -> float:
-    return REGISTRY.get_sample_value("re_bot_content_reloads_total", {"outcome": outcome}) or 0.0
-
-
-async def sighup_and_wait(outcome: str) -> None:
-    before = reloads(outcome)
-    os.kill(os.getpid(), signal.SIGHUP)
-    for _ in range(400):
-        if reloads(outcome) > before:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"no {outcome} reload")
 
 
 async def ask(bot, fake, command: str, options: dict, **kwargs) -> dict:
@@ -116,3 +73,10 @@ async def test_the_loop_through_discord(bot, fake_discord, tmp_path: Path) -> No
     assert admin["flags"] & 64 and "3 questions" in text and "pizza-night" in text and QUESTION in text
     refused = await ask(bot, fake_discord, "re-admin", {"period": "7d"}, sub="report", user_id=MEMBER_ID)
     assert "Sorry" in json.dumps(refused) and QUESTION not in json.dumps(refused)
+
+
+async def test_stored_questions_are_quoted_in_the_admin_report(bot, fake_discord, discord_store) -> None:
+    store_hostile_questions(discord_store.api, "discord", str(GUILD_ID), NOW)
+    admin = await ask(bot, fake_discord, "re-admin", {}, sub="report", permissions=MANAGE_GUILD)
+    assert admin["allowed_mentions"] == {"parse": []}  # no mention pings, whatever the text
+    assert_inert(json.dumps(admin, ensure_ascii=False), markdown_links=True)

@@ -320,6 +320,12 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": f"1700000000.{self._ts:06d}", "message": {}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": "1700000000.999999"}
+        if method == "chat.getPermalink":
+            # https://api.slack.com/methods/chat.getPermalink: {"ok": true, "channel": ..., "permalink":
+            # "https://<workspace>.slack.com/archives/<channel>/p<message_ts without its dot>"}
+            channel, ts = args.get("channel", ""), args.get("message_ts", "")
+            link = f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
         if method == "conversations.open":

@@ -263,6 +263,35 @@ async def test_share_through_the_web_api_links_to_the_post(slack: SlackServer):
     assert link.args["message_ts"] == post.answer["ts"]
 
 
+async def test_share_pressed_again_after_a_restart_posts_once_and_links_to_the_post(
+    slack: SlackServer, slack_store: Store
+):
+    """The ledger is in the database: a new process (a restart, or another replica) over the same database finds
+    the first press's post, instead of posting a second public copy."""
+    slack.fake.fail("response_url")  # expired: the post goes through chat.postMessage, which gives a permalink
+    await slack.press("faq.share#0", "phd", user="U1", channel="C1")
+    [post] = await slack.calls("chat.postMessage")
+    await slack.calls("chat.getPermalink")
+    await slack.platform.bot.drain()  # the first press has recorded its post and updated the private copy
+    await slack.platform.stop()
+    updated = len(slack.fake.responses)
+
+    platform, runner, url = await serve_platform(slack_settings(slack.fake), make_services(slack_store, Clock()))
+    try:
+        async with aiohttp.ClientSession() as session:
+            restarted = SlackServer(slack.fake, platform, url, session, slack_store)
+            await restarted.press("faq.share#0", "phd", user="U1", channel="C1")
+            note = (await restarted.responses(updated + 1))[-1]
+    finally:
+        await platform.stop()
+        await runner.cleanup()
+    assert len(slack.posts("C1")) == 1, "one public copy"
+    assert note["response_type"] == "ephemeral" and note["replace_original"] is False
+    text = all_text(note["blocks"])
+    assert "You already shared this" in text
+    assert f"https://test.slack.com/archives/C1/p{post.answer['ts'].replace('.', '')}" in text
+
+
 async def test_a_share_that_cannot_be_posted_tells_the_member_how_to_fix_it(slack: SlackServer, caplog):
     for _ in range(2):  # the response_url has expired: for the post and for the notice
         slack.fake.fail("response_url")

@@ -4,6 +4,7 @@ response_url posts landing at the local fake Slack."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -173,6 +174,29 @@ async def test_echoed_text_is_never_a_live_mention(slack: SlackServer, command: 
         assert live not in text
     assert "@everyone" not in text.replace("@\u200beveryone", "")
     assert "@here" not in text.replace("@\u200bhere", "")
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "expected"),
+    [
+        ("/re-progress", "", "`/re-remind daily 09:00`"),
+        ("/re-remind", "snooze", "`/re-remind daily 09:00`"),
+        ("/re-help", "re-admin", "`/re-admin zone Europe/Berlin`"),
+        ("/re-faq", "switch", "`/re-faq portfolio`"),
+        ("/re-review", "forget", "`/re-review list`"),
+    ],
+)
+async def test_hints_on_slack_keep_the_slash_text(slack: SlackServer, command: str, text: str, expected: str):
+    """The same hints a Discord member sees in Discord's options, in the text form Slack takes."""
+    _, body = await slack.command(command, text, user="U1")
+    shown = all_text(body["blocks"])
+    assert expected in shown
+    assert not re.search(r"`/re-[^`]*\b(time|topic|zone|action|command):", shown)
+
+
+async def test_a_reminder_dm_on_slack_keeps_the_slash_text(slack: SlackServer):
+    dm = await slack.reminder_dm("U1")
+    assert "`/re-remind pause 3 days` or `/re-remind off`" in all_text(dm["blocks"])
 
 
 # -- buttons ----------------------------------------------------------------------------------------------------------

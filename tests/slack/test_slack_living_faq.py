@@ -5,58 +5,13 @@ nothing members see; the feedback buttons vote once per member; `/re-admin repor
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from fake_slack import TEAM
-from slack_harness import SlackServer, all_text, buttons
+from living_faq_support import PIZZA, QUESTION, TITLE, assert_inert, report, sighup_and_wait, store_hostile_questions
+from slack_harness import NOW, SlackServer, all_text, assert_valid_blocks, buttons
 
-from bot.ops.metrics import REGISTRY
 from bot.ops.reload import ContentReloader
-
-QUESTION = "when is the community pizza night"
-TITLE = "When is our community pizza night?"
-PIZZA = f"""---
-id: pizza-night
-title: {TITLE}
-group: Our community
-questions:
-  - when is the community pizza night
-  - is there a pizza night for members
-see_also: []
-sources: []
----
-First Friday of the month, 19:00, at the usual place.
-
-Next step: say hello in #social.
-"""
-
-
-def report(db: Path, *args: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "RE_BOT_"))}
-    env["RE_BOT_DATABASE_URL"] = f"sqlite:///{db}"
-    # The harness's clock reads 2025 while `re-bot report` counts back from the real now: a long enough period.
-    result = subprocess.run([str(Path(sys.executable).parent / "re-bot"), "report", "--json", "--since", "520w", *args],
-                            capture_output=True, text=True, env=env, timeout=60, check=True)  # fmt: skip
-    return json.loads(result.stdout)
-
-
-def reloads(outcome: str) -> float:
-    return REGISTRY.get_sample_value("re_bot_content_reloads_total", {"outcome": outcome}) or 0.0
-
-
-async def sighup_and_wait(outcome: str) -> None:
-    before = reloads(outcome)
-    os.kill(os.getpid(), signal.SIGHUP)
-    for _ in range(400):
-        if reloads(outcome) > before:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"no {outcome} reload")
 
 
 async def test_the_loop_through_slack(slack: SlackServer, tmp_path: Path) -> None:
@@ -102,3 +57,11 @@ async def test_the_loop_through_slack(slack: SlackServer, tmp_path: Path) -> Non
     assert "3 questions" in text and "pizza-night" in text and QUESTION in text
     _, refused = await slack.command("/re-admin", "report", user="U1")
     assert "Sorry" in all_text(refused["blocks"]) and QUESTION not in all_text(refused["blocks"])
+
+
+async def test_stored_questions_are_quoted_in_the_admin_report(slack: SlackServer) -> None:
+    assert slack.store is not None
+    store_hostile_questions(slack.store.api, "slack", TEAM, NOW)
+    _, admin = await slack.command("/re-admin", "report", user="UADMIN")
+    assert_valid_blocks(admin["blocks"])
+    assert_inert(all_text(admin["blocks"]) + admin["text"], markdown_links=False)

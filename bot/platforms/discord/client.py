@@ -15,6 +15,7 @@ from bot.platforms.discord.api import use_api_base
 from bot.platforms.discord.commands import ReBotTree, add_commands
 from bot.platforms.discord.interactions import DIRECT_BUDGET, NO_MENTIONS, ActionButton
 from bot.platforms.discord.sender import DiscordSender, note_rate_limit
+from bot.platforms.share_ledger import ledger_for
 from bot.store.repo import SqlStore
 from handlers import Services
 from handlers.store_api import CHANNEL_POST
@@ -88,6 +89,7 @@ class ReBotClient(discord.AutoShardedClient):
         # One per client, so its DM channels and faults are shared; DM channel ids are stored when there is a store.
         store = services.store if isinstance(services.store, SqlStore) else None
         self.sender = DiscordSender(self, dm_store=store, clock=services.clock)
+        self.shares = ledger_for(services.store, services.clock)  # what "Share in channel" posted; in the database
         self.tree = ReBotTree(self)
         self.command_names = add_commands(self.tree)
 

@@ -46,6 +46,7 @@ class ServingClient(Protocol):
     """What the interaction code needs of the client (`client.ReBotClient`), named here so neither imports the other."""
 
     services: Services
+    shares: ShareLedger  # what "Share in channel" already posted
 
 
 def services_of(interaction: discord.Interaction) -> Services:
@@ -259,40 +260,51 @@ def cannot_post_notice(missing: list[str]) -> str:
 
 
 def _ledger(interaction: discord.Interaction) -> ShareLedger:
-    client = interaction.client
-    ledger = getattr(client, "shares", None)
-    if ledger is None:
-        ledger = ShareLedger()
-        client.shares = ledger  # type: ignore[attr-defined]
-    return ledger
+    client: ServingClient = interaction.client  # type: ignore[assignment]
+    return client.shares
+
+
+async def _claim_share(interaction: discord.Interaction, ledger: ShareLedger, key: tuple[object, ...]) -> bool:
+    """Claim `key` for this press, answering the interaction in time: True when this press posts (the interaction is
+    then deferred); False when the answer was shared before (the member was told so)."""
+    claim = asyncio.ensure_future(ledger.begin(key))
+    deferred = not await finished_within(claim, direct_budget(interaction))
+    if deferred:  # the ledger's database is slow: defer now, within Discord's 3 s
+        await interaction.response.defer()
+    earlier = await claim
+    if earlier is None:
+        if not deferred:
+            await interaction.response.defer()  # the member's private answer is edited once the post is out
+        return True
+    where = f" {earlier.link}" if earlier.link else ""
+    notice = f"You already shared this in the channel.{where}"
+    if deferred:
+        await interaction.followup.send(notice, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(notice, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    return False
 
 
 async def share_once(interaction: discord.Interaction, action: str, value: str) -> None:
     """ "Share in channel": the first press posts the answer publicly (crediting the member) and updates their private
     answer to say so, with a link to the post; later presses on the same answer say it is already shared."""
     source = interaction.message
-    key = (source.id if source is not None else interaction.id, action, value)
+    key = ("discord", source.id if source is not None else interaction.id, action, value)
     ledger = _ledger(interaction)
-    earlier = ledger.begin(key)
-    if earlier is not None:
-        where = f" {earlier.link}" if earlier.link else ""
-        await interaction.response.send_message(
-            f"You already shared this in the channel.{where}", ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+    if not await _claim_share(interaction, ledger, key):
         return
-    await interaction.response.defer()  # the member's private answer is edited once the post is out
 
     async def deliver(reply: Reply) -> Reply:
         public = _shared_copy(interaction) if action == SHARE.action else message_kwargs(render_all(reply)[0])
         if public is None:
-            ledger.abandon(key)
+            await ledger.abandon(key)
             await interaction.followup.send("There is nothing to share here any more. Run the command again.",
                                             ephemeral=True, allowed_mentions=NO_MENTIONS)  # fmt: skip
             return replace(reply, error=True)
         try:
             posted = await interaction.followup.send(**public, ephemeral=False, wait=True)
         except discord.HTTPException as exc:
-            ledger.abandon(key)
+            await ledger.abandon(key)
             log.warning("Share in channel %s could not be posted (HTTP %s, code %s); the member was told",
                         interaction.channel_id, exc.status, exc.code)  # fmt: skip
             missing = missing_post_permissions(interaction)
@@ -303,7 +315,7 @@ async def share_once(interaction: discord.Interaction, action: str, value: str) 
             )
             await interaction.followup.send(notice, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return replace(reply, error=True)
-        ledger.finish(key, posted.jump_url)
+        await ledger.finish(key, posted.jump_url)
         if source is not None and source.flags.ephemeral:
             await _mark_shared(interaction, posted.jump_url)
         return reply

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import discord
 
 from bot.markup import render
+from handlers.syntax import localized
 from handlers.types import Button, Reply
 
 # https://discord.com/developers/docs/resources/message#embed-object-embed-limits and component limits
@@ -152,7 +153,9 @@ def _with_rows(messages: list[DiscordMessage], part: Reply, before: int) -> list
 
 
 def render_reply(reply: Reply) -> list[DiscordMessage]:
-    """The reply as one or more Discord messages, each within every Discord limit."""
+    """The reply as one or more Discord messages, each within every Discord limit. Commands it shows are in
+    Discord's syntax, whoever built it (a handler for an interaction already did; a reminder DM has not)."""
+    reply = localized(reply, "discord")
     if any(section.buttons for section in reply.sections):
         messages: list[DiscordMessage] = []
         before = 0

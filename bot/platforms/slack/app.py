@@ -20,12 +20,13 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ops.observed import act, answer, finished_within
+from bot.platforms.share_ledger import ledger_for
 from bot.platforms.slack.client import configure
 from bot.platforms.slack.events import EventScreen
 from bot.platforms.slack.installs import WorkspaceTokens
 from bot.platforms.slack.members import MemberDirectory
 from bot.platforms.slack.render import HOME_BLOCKS_MAX, action_name, message, reply_blocks, updated_message
-from bot.platforms.slack.share import ShareLedger, share
+from bot.platforms.slack.share import share
 from handlers import COMMANDS, Invocation, Reply, Services
 from handlers.study import done_button, shown_item
 
@@ -69,7 +70,7 @@ class SlackBot:
         self.members = members
         self.clock = clock or services.clock
         self.direct_budget = direct_budget
-        self.shares = ShareLedger()
+        self.shares = ledger_for(services.store, services.clock)  # in the database when there is one
         self._background: set[asyncio.Task[None]] = set()
 
     def after_ack(self, work: Coroutine[Any, Any, None], what: str) -> None:
@@ -210,7 +211,7 @@ class SlackBot:
                     await self._replace(respond, updated, client, channel, ts)
                     return reply
             if not reply.ephemeral:  # "Share in channel": one new public message, credited to the member
-                key = (team or "", channel, _text(container.get("message_ts")) or user, name, value)
+                key = ("slack", team or "", channel, _text(container.get("message_ts")) or user, name, value)
                 return await share(self.shares, key, reply, respond, client, channel, user,
                                    private_copy=bool(container.get("is_ephemeral")))  # fmt: skip
             # The member's own ephemeral message is replaced; a public message (a channel post) stays for everyone

@@ -58,7 +58,7 @@ async def share(
     private_copy: bool,
 ) -> Reply:
     """Post `reply` publicly once per `key`; returns the reply to count (an error when the post failed)."""
-    earlier = ledger.begin(key)
+    earlier = await ledger.begin(key)
     if earlier is not None:
         where = f" [See the post]({earlier.link})." if earlier.link else ""
         note = Reply(command=reply.command, sections=(Section(text=f"You already shared this in the channel.{where}"),))
@@ -67,12 +67,12 @@ async def share(
     try:
         link = await _post(reply, respond, client, channel)
     except ShareFailed as exc:
-        ledger.abandon(key)
+        await ledger.abandon(key)
         log.warning("Share in channel %s could not be posted (%s); the member was told", channel, exc.code)
         why, fix = WHY.get(exc.code, (f"Slack did not take the post ({exc.code}).", "Please press Share again."))
         await tell(respond, client, channel, user, error_reply(reply.command, why, fix))
         return replace(reply, error=True)
-    ledger.finish(key, link)
+    await ledger.finish(key, link)
     if private_copy:
         await _mark_shared(respond, reply, link)
     return reply

@@ -20,15 +20,17 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    op.create_table(
-        "slack_installations",
+def _app_and_bot_columns(*org_extra: sa.Column) -> list[sa.Column]:
+    """The leading columns slack_sdk gives both `slack_installations` and `slack_bots`, in its order: the row id, the
+    app, the org (`org_extra` after its name: the installations table also keeps its URL), the workspace and the bot
+    with its token."""
+    return [
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("client_id", sa.String(length=32), nullable=False),
         sa.Column("app_id", sa.String(length=32), nullable=False),
         sa.Column("enterprise_id", sa.String(length=32), nullable=True),
         sa.Column("enterprise_name", sa.String(length=200), nullable=True),
-        sa.Column("enterprise_url", sa.String(length=200), nullable=True),
+        *org_extra,
         sa.Column("team_id", sa.String(length=32), nullable=True),
         sa.Column("team_name", sa.String(length=200), nullable=True),
         sa.Column("bot_token", sa.String(length=200), nullable=True),
@@ -37,6 +39,13 @@ def upgrade() -> None:
         sa.Column("bot_scopes", sa.String(length=1000), nullable=True),
         sa.Column("bot_refresh_token", sa.String(length=200), nullable=True),
         sa.Column("bot_token_expires_at", sa.DateTime(), nullable=True),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "slack_installations",
+        *_app_and_bot_columns(sa.Column("enterprise_url", sa.String(length=200), nullable=True)),
         sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column("user_token", sa.String(length=200), nullable=True),
         sa.Column("user_scopes", sa.String(length=1000), nullable=True),
@@ -58,19 +67,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "slack_bots",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("client_id", sa.String(length=32), nullable=False),
-        sa.Column("app_id", sa.String(length=32), nullable=False),
-        sa.Column("enterprise_id", sa.String(length=32), nullable=True),
-        sa.Column("enterprise_name", sa.String(length=200), nullable=True),
-        sa.Column("team_id", sa.String(length=32), nullable=True),
-        sa.Column("team_name", sa.String(length=200), nullable=True),
-        sa.Column("bot_token", sa.String(length=200), nullable=True),
-        sa.Column("bot_id", sa.String(length=32), nullable=True),
-        sa.Column("bot_user_id", sa.String(length=32), nullable=True),
-        sa.Column("bot_scopes", sa.String(length=1000), nullable=True),
-        sa.Column("bot_refresh_token", sa.String(length=200), nullable=True),
-        sa.Column("bot_token_expires_at", sa.DateTime(), nullable=True),
+        *_app_and_bot_columns(),
         sa.Column("is_enterprise_install", sa.Boolean(), nullable=False),
         sa.Column("installed_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
