@@ -23,7 +23,6 @@ import contextlib
 import logging
 import os
 import signal
-import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -167,15 +166,6 @@ def _remove_port_file(port: int) -> None:
             path.unlink()
 
 
-def _warm_matcher(services: Services) -> None:
-    try:
-        ready = services.matcher.warm()
-    except Exception:
-        log.exception("FAQ matcher: sentence vectors not made; questions are ranked by words")
-        return
-    log.info("FAQ matcher ready (%s)", "sentence vectors and words" if ready else "words only")
-
-
 async def serve(
     settings: Settings,
     services: Services,
@@ -215,9 +205,9 @@ async def serve(
         port,
         extra={"event": "listening", "port": port, "platforms": [p.name for p in platform_list]},
     )
-    # The example questions' sentence vectors take seconds on a machine that never made them: made now, beside
-    # start-up, rather than on the first member's question (a daemon thread: shutdown never waits for it).
-    threading.Thread(target=_warm_matcher, args=(services,), name="warm-matcher", daemon=True).start()
+    # The example questions' sentence vectors take seconds on a machine that never made them: made beside start-up,
+    # not on the first member's question.
+    services.matcher.warm_later()
     started: list[Component] = []
     clean = True
     try:

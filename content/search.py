@@ -22,6 +22,7 @@ the query sits about as close to one of them as to every topic's closest questio
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -41,6 +42,8 @@ from content.sentence_cache import SentenceVectors
 
 if TYPE_CHECKING:
     import numpy as np
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9]+(?:\+\+|#)?")
 # Words that carry no topic on their own. Kept short: "vs", "how", "much" and the like are signal here. Employers'
@@ -212,6 +215,7 @@ class TopicMatcher:
         self._vector_dir = default_cache_dir() if vector_dir is None else vector_dir or None
         self._vectors: np.ndarray | None = None
         self._vectors_lock = threading.Lock()
+        self._warming = False  # warm_later() is making the vectors: rank by words meanwhile, never wait
 
     def __getstate__(self) -> dict[str, object]:
         # Pickled by the content cache: vectors come back from their own cache, a lock cannot be pickled.
@@ -227,6 +231,25 @@ class TopicMatcher:
         """Makes the example questions' sentence vectors now (seconds on a machine that never saw them) rather than
         on the first member's question. False when there is no sentence model: the matcher ranks by words."""
         return self._example_vectors() is not None
+
+    def warm_later(self) -> threading.Thread:
+        """`warm()` in a daemon thread (shutdown never waits for it). Until it is done, questions are ranked by words
+        instead of waiting for it: a member's answer stays within the platform's deadline on a new machine too."""
+        self._warming = True
+
+        def run() -> None:
+            try:
+                ready = self.warm()
+            except Exception:
+                log.exception("FAQ matcher: sentence vectors not made; questions are ranked by words")
+                ready = False
+            finally:
+                self._warming = False
+            log.info("FAQ matcher ready (%s)", "sentence vectors and words" if ready else "words only")
+
+        thread = threading.Thread(target=run, name="warm-matcher", daemon=True)
+        thread.start()
+        return thread
 
     def _example_vectors(self) -> np.ndarray | None:
         with self._vectors_lock:
@@ -317,6 +340,8 @@ class TopicMatcher:
 
     def _semantic(self, query: str) -> dict[str, float] | None:
         """Per topic (and the off-topic pseudo-topic), the mean cosine of the query with its closest examples."""
+        if self._vectors is None and self._warming:
+            return None
         model = sentence_model.model()
         examples = self._example_vectors() if model is not None else None
         if model is None or examples is None:

@@ -128,3 +128,30 @@ def test_the_matcher_pickles_without_its_vectors(tmp_path):
     restored = pickle.loads(pickle.dumps(matcher))
     assert restored._vectors is None  # made again from the vector cache, not carried in the content cache
     assert restored.match("do I need a doctorate for research engineering").topic == "phd"
+
+
+def test_while_the_vectors_are_made_in_the_background_questions_are_ranked_by_words(monkeypatch):
+    import threading
+
+    release = threading.Event()
+    real_of = SentenceVectors.of
+
+    def slow_of(self, texts):
+        release.wait()  # a new machine encoding every example question
+        return real_of(self, texts)
+
+    monkeypatch.setattr(SentenceVectors, "of", slow_of)
+    matcher = TopicMatcher(load_content())
+    warming = matcher.warm_later()
+    answers: list = []
+    asker = threading.Thread(target=lambda: answers.append(matcher.match("do I need a doctorate for research jobs")))
+    asker.start()
+    asker.join(timeout=60)
+    try:
+        assert answers and answers[0].topic == "phd", "the question waited for the vectors"
+        assert warming.is_alive()
+    finally:
+        release.set()
+        warming.join(timeout=120)
+    assert not warming.is_alive() and matcher._vectors is not None
+    assert matcher.match("who turns the scientists' ideas into training code?").topic is not None
