@@ -6,6 +6,7 @@ One call per event does both, so a command or delivery is counted and logged the
     observe_delivery(platform, kind, "sent" | "retried" | "failed", seconds, target=..., schedule=..., reason=...)
     observe_rate_limit(platform, seconds)                  # each time a sender waits for a rate limit
     observe_tick(seconds, delivered=n, backlog=m)          # after each scheduler pass; `backlog` = due, not yet sent
+    set_deliveries_held(platform, {reason: n})             # pending deliveries a bot-wide fault holds back
 
 Metrics live in their own `REGISTRY` (not prometheus-client's global one), so importing a library that registers
 metrics cannot collide with ours and tests can read exact values. Labels only take values from small fixed sets
@@ -14,7 +15,8 @@ metrics cannot collide with ours and tests can read exact values. Labels only ta
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -102,6 +104,17 @@ DUE_BACKLOG = Gauge(
     "Schedules due but not yet delivered after the last pass (should return to 0; growing means falling behind).",
     registry=REGISTRY,
 )
+DELIVERIES_HELD = Gauge(
+    "re_bot_deliveries_held",
+    "Pending deliveries held back by a bot-wide fault of their platform, by the fault's reason: the bot token revoked "
+    "or refused (Slack's error code such as token_revoked or invalid_auth; Discord: unauthorized), or the gateway "
+    "closed for good (gateway_closed). Nothing is paused: they go out by themselves once it is fixed, within the "
+    "catch-up window. Above 0 means sending stopped; /readyz says why.",
+    ["platform", "reason"],
+    registry=REGISTRY,
+)
+_HELD_REASONS: dict[str, set[str]] = {}  # the reasons each platform's held series were set for (they drop to 0)
+_REASON = re.compile(r"[a-z][a-z0-9_]{0,39}")
 PLATFORM_NOTICES = Counter(
     "re_bot_platform_notices",
     "What a platform told the bot about itself rather than a member: notice=app_rate_limited (Slack dropped events "
@@ -203,6 +216,22 @@ def observe_tick(seconds: float, *, delivered: int = 0, backlog: int | None = No
     TICK_DELIVERED.inc(delivered)
     if backlog is not None:
         DUE_BACKLOG.set(backlog)
+
+
+def set_deliveries_held(platform: str, held: Mapping[str, int]) -> None:
+    """The pending deliveries of `platform` that its active faults hold back, by the fault's code (a word from the
+    sender's fixed set; anything else counts as `other`). Reasons not in `held` (faults cleared) drop to 0."""
+    p = _platform(platform)
+    counts: dict[str, int] = {}
+    for reason, count in held.items():
+        label = reason if _REASON.fullmatch(reason) else "other"
+        counts[label] = counts.get(label, 0) + count
+    seen = _HELD_REASONS.setdefault(p, set())
+    for reason in seen - counts.keys():
+        DELIVERIES_HELD.labels(p, reason).set(0)
+    for reason, count in counts.items():
+        DELIVERIES_HELD.labels(p, reason).set(count)
+    seen.update(counts)
 
 
 def observe_content_reload(outcome: str) -> None:

@@ -53,12 +53,14 @@ class PlatformFault(Exception):
     """A fault of the bot on the whole platform, not of the member or channel being messaged: the token was revoked
     or is invalid, the app was deactivated. The dispatcher stops sending on the platform (for `key`, the workspace
     whose token failed, or the whole platform when None), keeps the delivery pending and pauses no schedule, and
-    resumes when `Sender.check(key)` succeeds again."""
+    resumes when `Sender.check(key)` succeeds again. `code` names the fault in a word from the sender's fixed set
+    (Slack's error code, `unauthorized`, `gateway_closed`): the `reason` label of re_bot_deliveries_held."""
 
-    def __init__(self, reason: str, key: str | None = None) -> None:
+    def __init__(self, reason: str, key: str | None = None, code: str = "other") -> None:
         super().__init__(reason)
         self.reason = reason
         self.key = key
+        self.code = code
 
 
 class Sender(Protocol):

@@ -14,7 +14,8 @@ another process (or this one after a restart) sends the row once the lease has e
 - `PlatformFault` (the bot's token revoked or invalid): the platform's `PlatformFaults` records it (one error log,
   /readyz 503), the row and every other one of that platform stay pending with no attempt used and no schedule
   paused, and nothing more is sent on the platform (or that workspace) until the sender's `check` passes again,
-  which each run tries first.
+  which each run tries first. The re_bot_deliveries_held gauge counts what a fault holds back: recounted whenever a
+  fault trips or clears, and at the end of every run.
 - Deliveries more than the catch-up window late are skipped, not sent.
 Delivery retry and lease times follow the wall clock (`wall_clock`); schedule times follow the tick's `now`.
 """
@@ -39,6 +40,7 @@ from bot.platforms.console import render_reply
 from bot.schedule.budget import RateBudget
 from bot.schedule.delivery import PermanentDeliveryError, PlatformFault, Sender, Sent, TransientDeliveryError
 from bot.schedule.faults import PlatformFaults
+from bot.schedule.outbox import held_counts
 from bot.store.models import Delivery, Schedule
 from bot.store.repo import SqlStore
 from content import Content
@@ -155,6 +157,12 @@ class Dispatcher:
         self.worker = worker or worker_name()
         self.wall_clock = wall_clock
         self._replies: dict[tuple, tuple[Reply, str]] = {}
+        self._run: _Run | None = None  # the run in progress
+        self._stale: set[str] = set()  # platforms whose faults changed since their held deliveries were counted
+        self._recounts: set[asyncio.Task] = set()
+        self._recounts_started: dict[str, int] = dict.fromkeys(self.senders, 0)
+        for faults in self.faults.values():
+            faults.listen(self._faults_changed)
 
     async def run(
         self, now: datetime, claimed: asyncio.Event | None = None, turn: asyncio.Lock | None = None
@@ -164,7 +172,7 @@ class Dispatcher:
         each lease waits its turn with the claim's transactions (held by the claim for one batch at a time), instead
         of for the database: on SQLite, whose writers poll for its one write lock, a lease would otherwise lose to
         a claim's back-to-back batches until the whole claim is done, and sending could not start before that."""
-        run = _Run(now)
+        run = self._run = _Run(now)
         flusher = asyncio.create_task(self._flush_loop(run))
         try:
             await asyncio.gather(*(self._platform(name, run, claimed, turn) for name in self.senders))
@@ -172,8 +180,50 @@ class Dispatcher:
             run.done.set()
             run.marked.set()
             await flusher
+            self._run = None
             await asyncio.to_thread(self._flush, run)
+            if claimed is not None:  # what a held platform's pass claimed is held too: count it
+                await claimed.wait()
+            loop = asyncio.get_running_loop()
+            recounts = [t for t in self._recounts if t.get_loop() is loop]
+            await asyncio.gather(*recounts, *(self._count_held(p) for p in self.senders))
         return run.results
+
+    def _faults_changed(self, faults: PlatformFaults) -> None:
+        """A fault tripped or cleared: recount what the platform's faults hold back, now rather than at the run's
+        end. During a run its flush loop does it, once what was sent meanwhile is written."""
+        self._stale.add(faults.platform)
+        if self._run is not None:
+            self._run.marked.set()
+            return
+        with contextlib.suppress(RuntimeError):  # outside an event loop (nothing trips there): the next run counts
+            task = asyncio.get_running_loop().create_task(self._count_held(faults.platform))
+            self._recounts.add(task)
+            task.add_done_callback(self._recounts.discard)
+
+    async def _count_faulted(self, wrote: bool) -> None:
+        """After a flush: recount the platforms whose faults changed and, when rows were written (they may have left
+        what a fault holds: sends that were on their way when it tripped), those with a fault."""
+        platforms = set(self._stale)
+        if wrote:
+            platforms |= {p for p, faults in self.faults.items() if faults.active}
+        for platform in sorted(platforms):
+            await self._count_held(platform)
+
+    async def _count_held(self, platform: str) -> None:
+        """Set re_bot_deliveries_held for `platform`. Of recounts that overlap, the last one started (it saw the
+        latest faults) is the one that counts."""
+        self._stale.discard(platform)
+        self._recounts_started[platform] += 1
+        started = self._recounts_started[platform]
+        faults = self.faults[platform].active
+        try:
+            held = await asyncio.to_thread(held_counts, self.sessions, platform, faults) if faults else {}
+        except Exception as exc:  # the database failing here must not fail the run: the next recount tries again
+            log.warning("counting the deliveries %s holds failed (%s)", platform, type(exc).__name__)
+            return
+        if started == self._recounts_started[platform]:
+            metrics.set_deliveries_held(platform, held)
 
     def _batch_size(self, platform: str) -> int:
         # Lease no more than the budget can send in a quarter of the lease, so no lease expires while queued.
@@ -211,8 +261,12 @@ class Dispatcher:
                 filled = claimed is None or claimed.is_set()  # read before leasing: the last lease sees every row
                 async with turn or contextlib.nullcontext():
                     leased = await asyncio.to_thread(self._lease, platform, batch, faults.held_keys)
+                if held := [row.id for row in leased if faults.holds(row.workspace)]:
+                    # A fault tripped while leasing (and rows it made wait may be among these): back untouched.
+                    await asyncio.to_thread(self._release, held)
                 for row in leased:
-                    await queue.put(row)
+                    if not faults.holds(row.workspace):
+                        await queue.put(row)
                 if not leased:
                     if filled:
                         break
@@ -247,6 +301,10 @@ class Dispatcher:
                 for r, w in rows
             ]
 
+    def _release(self, ids: list[int]) -> None:
+        with self.sessions.begin() as session:
+            session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(lease_until=None, claimed_by=None))
+
     async def _worker(self, queue: asyncio.Queue[Leased | None], run: _Run) -> None:
         while (row := await queue.get()) is not None:
             try:
@@ -261,13 +319,15 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(run.marked.wait(), 1.0)
             run.marked.clear()
-            await asyncio.to_thread(self._flush, run)
+            wrote = await asyncio.to_thread(self._flush, run)
+            await self._count_faulted(wrote)
 
-    def _flush(self, run: _Run) -> None:
+    def _flush(self, run: _Run) -> bool:
+        """Write the results recorded since the last flush; False when there were none."""
         marks, run.marks = run.marks, []
         pauses, run.pauses = run.pauses, []
         if not marks and not pauses:
-            return
+            return False
         with self.sessions.begin() as session:
             if marks:
                 session.execute(update(Delivery), marks)
@@ -277,6 +337,7 @@ class Dispatcher:
                     .where(Schedule.id == schedule_id)
                     .values(status="paused", pause_reason=reason[:300])
                 )
+        return True
 
     def _wait(self, retry_state) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -330,7 +391,7 @@ class Dispatcher:
                     tries += 1
                     sent = await self._send_within_budget(row, reply)
         except PlatformFault as exc:
-            faults.trip(exc.reason, exc.key, now=wall)
+            faults.trip(exc.reason, exc.key, now=wall, code=exc.code)
             self._record(run, row, result, status="held", error=exc.reason)
             return
         except _TargetLimited as exc:
@@ -374,9 +435,8 @@ class Dispatcher:
         for _ in range(self.policy.rate_limited_max):
             await budget.acquire(row.target)
             faults = self.faults[row.platform]
-            if faults.holds(row.workspace):  # the token failed while this one waited its turn
-                key = None if faults.holds_all else row.workspace
-                raise PlatformFault(next(f.reason for f in faults.active if f.key == key), key)
+            if (fault := faults.fault(row.workspace)) is not None:  # the token failed while this one waited its turn
+                raise PlatformFault(fault.reason, fault.key, fault.code)
             try:
                 sent = await asyncio.wait_for(
                     sender.send(row.target, reply, kind=row.kind, nonce=f"re-{row.id}"),  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ token holds only that workspace's deliveries.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,7 @@ class Fault:
     reason: str
     since: datetime
     fatal: bool = False  # this process cannot recover from it (a gateway closed for good): restart with a fix
+    code: str = "other"  # a short fixed name (the platform's error code, `gateway_closed`): the metrics label
 
 
 class PlatformFaults:
@@ -33,18 +35,30 @@ class PlatformFaults:
     def __init__(self, platform: str) -> None:
         self.platform = platform
         self._faults: dict[str | None, Fault] = {}
+        self._listeners: list[Callable[[PlatformFaults], None]] = []
 
-    def trip(self, reason: str, key: str | None = None, *, now: datetime, fatal: bool = False) -> bool:
+    def listen(self, listener: Callable[[PlatformFaults], None]) -> None:
+        """Call `listener(self)` whenever a fault trips, changes or clears (on the thread that did it)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener(self)
+
+    def trip(
+        self, reason: str, key: str | None = None, *, now: datetime, fatal: bool = False, code: str = "other"
+    ) -> bool:
         """Record a fault; True (and one error logged) when it is new for `key`."""
         current = self._faults.get(key)
         if current is not None and current.reason == reason and current.fatal >= fatal:
             return False
-        self._faults[key] = Fault(self.platform, key, reason, now, fatal)
+        self._faults[key] = Fault(self.platform, key, reason, now, fatal, code)
         if current is None:
             where = f" for workspace {key}" if key else ""
             then = "restart re-bot once it is fixed" if fatal else "they go out by themselves once it works again"
             log.error("%s: sending stopped%s: %s. Deliveries wait in the outbox (no schedule is paused); %s.",
                       self.title, where, reason, then)  # fmt: skip
+        self._changed()
         return True
 
     def clear(self, key: str | None = None) -> None:
@@ -52,6 +66,11 @@ class PlatformFaults:
         if fault is not None:
             where = f" for workspace {key}" if key else ""
             log.warning("%s: sending resumed%s (was: %s)", self.title, where, fault.reason)
+            self._changed()
+
+    def fault(self, key: str | None) -> Fault | None:
+        """The fault that holds a delivery of `key` (a workspace): the platform-wide one first."""
+        return self._faults.get(None) or (self._faults.get(key) if key is not None else None)
 
     @property
     def title(self) -> str:

@@ -10,7 +10,7 @@ number of processes, and the send half (`bot.schedule.dispatcher`) delivers what
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.schedule.faults import Fault
 from bot.store.models import ChannelPaper, Delivery, ProgressItem, ReviewCard, ReviewMember, Schedule
 from bot.store.repo import prefs_of, rule_of
 from content import Content
@@ -246,6 +247,29 @@ def claim_due(
                            exclude=exclude):  # fmt: skip
         pass
     return stats
+
+
+def held_counts(sessions: sessionmaker[Session], platform: str, faults: Iterable[Fault]) -> dict[str, int]:
+    """Pending deliveries of `platform` held back by its active `faults`, by fault code (0 for a fault holding none):
+    every pending one under a platform-wide fault (key None), else those of the workspaces whose token failed."""
+    codes = {fault.key: fault.code for fault in faults}
+    if not codes:
+        return {}
+    pending = (Delivery.status == "pending", Delivery.platform == platform)
+    held = dict.fromkeys(codes.values(), 0)
+    with sessions() as session:
+        if None in codes:  # the whole platform is held: every pending delivery, under that fault
+            return {codes[None]: session.scalar(select(func.count()).select_from(Delivery).where(*pending)) or 0}
+        rows = session.execute(
+            select(Schedule.workspace, func.count())
+            .select_from(Delivery)
+            .join(Schedule, Schedule.id == Delivery.schedule_id)
+            .where(*pending, Schedule.workspace.in_(sorted(k for k in codes if k is not None)))
+            .group_by(Schedule.workspace)
+        )
+        for workspace, count in rows:
+            held[codes[workspace]] += count
+    return held
 
 
 def pending_count(sessions: sessionmaker[Session]) -> int:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from discord_support import Clock, shared_services
+from metrics_endpoint import MetricsEndpoint
 from sqlalchemy import func, select
 
 from bot.config import Settings
@@ -72,22 +73,29 @@ async def test_a_401_holds_discord_pauses_nobody_and_resumes_when_the_token_work
     fake_discord.token_revoked = True
     ticker = ticker_for(store, client)
     caplog.set_level(logging.ERROR)
+    async with MetricsEndpoint() as endpoint:
 
-    report = await ticker.tick(TICK)
-    assert {r.status for r in report.results} == {"held"}
-    assert counts(store) == {"pending": 7, "paused": 0}
-    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot")]
-    assert len(errors) == 1 and "401" in errors[0] and "DISCORD_TOKEN" in errors[0]
-    assert "401" in (client.sender.faults.problem() or "")
+        async def held() -> float | None:
+            return await endpoint.sample("re_bot_deliveries_held", platform="discord", reason="unauthorized")
 
-    report = await ticker.tick(TICK + timedelta(minutes=1))  # still refused: checked once, nothing sent
-    assert report.results == [] and fake_discord.calls("GET", "/users/@me")[-1].status == 401
+        report = await ticker.tick(TICK)
+        assert {r.status for r in report.results} == {"held"}
+        assert counts(store) == {"pending": 7, "paused": 0}
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot")]
+        assert len(errors) == 1 and "401" in errors[0] and "DISCORD_TOKEN" in errors[0]
+        assert "401" in (client.sender.faults.problem() or "")
+        assert await held() == 7  # /metrics counts what the fault holds
 
-    fake_discord.token_revoked = False
-    report = await ticker.tick(TICK + timedelta(minutes=2))
-    assert sorted(r.status for r in report.results) == ["sent"] * 7
-    assert counts(store) == {"sent": 7, "paused": 0}
-    assert not client.sender.faults.active
+        report = await ticker.tick(TICK + timedelta(minutes=1))  # still refused: checked once, nothing sent
+        assert report.results == [] and fake_discord.calls("GET", "/users/@me")[-1].status == 401
+        assert await held() == 7
+
+        fake_discord.token_revoked = False
+        report = await ticker.tick(TICK + timedelta(minutes=2))
+        assert sorted(r.status for r in report.results) == ["sent"] * 7
+        assert counts(store) == {"sent": 7, "paused": 0}
+        assert not client.sender.faults.active
+        assert await held() == 0
 
 
 async def test_a_shared_429_on_one_members_dm_delays_only_that_member(store, fake_discord, client):

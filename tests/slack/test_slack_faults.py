@@ -6,12 +6,14 @@ messages go out once the token works again. Only a member's or channel's own ref
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fake_slack import BOT_TOKEN, FakeSlack, Limits
+from metrics_endpoint import MetricsEndpoint
 from slack_harness import FAST_POLICY, make_services
 from sqlalchemy import func, select
 
@@ -19,6 +21,9 @@ from bot.config import Settings
 from bot.platforms.slack.client import make_client
 from bot.platforms.slack.sender import SlackSender
 from bot.runtime import Health
+from bot.schedule.delivery import Sent
+from bot.schedule.faults import PlatformFaults
+from bot.schedule.outbox import held_counts
 from bot.schedule.ticker import Ticker, budgets
 from bot.store.models import Delivery, Schedule
 from handlers.schedule import Rule
@@ -186,3 +191,87 @@ def test_slack_rate_defaults_adapt_without_a_cap():
     assert slack.adaptive is not None and slack.adaptive.ceiling >= 1000 and slack.rate == 20
     policy = replace(FAST_POLICY)
     assert policy.target_wait_max > 0
+
+
+async def held(endpoint: MetricsEndpoint, reason: str = "token_revoked") -> float | None:
+    return await endpoint.sample("re_bot_deliveries_held", platform="slack", reason=reason)
+
+
+async def test_deliveries_a_revoked_token_holds_are_counted_in_metrics_until_it_works(store, fake_api, sender):
+    """re_bot_deliveries_held, read from the real /metrics: what the fault holds once it trips, more as later passes
+    claim more, 0 once the token works again."""
+    for i in range(5):
+        add(store, REMINDER, f"U{i}")
+    fake_api.fail("chat.postMessage", error="token_revoked", skip=2, times=10_000)
+    ticker = ticker_for(store, sender)
+    async with MetricsEndpoint() as endpoint:
+        await ticker.tick(TICK)
+        assert await held(endpoint) == 3
+
+        # Still revoked when two more members' 09:02 reminders are claimed: they are held too.
+        fake_api.failures.clear()
+        fake_api.revoked = True
+        for member in ("U5", "U6"):
+            store.api.put_schedule(REMINDER, "slack", member, Rule(9, 2, "UTC"), now=DUE, created_by="U0",
+                                   workspace="T0TEST")  # fmt: skip
+        report = await ticker.tick(TICK + timedelta(minutes=1))
+        assert report.claimed == 2 and await held(endpoint) == 5
+
+        fake_api.revoked = False
+        report = await ticker.tick(TICK + timedelta(minutes=2))
+        assert sum(r.status == "sent" for r in report.results) == 5
+        assert await held(endpoint) == 0
+
+
+class GatedSender:
+    """A console sender whose sends wait until the test opens the gate: it keeps a tick's run going."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+
+    async def send(self, target: str, reply, *, kind: str, nonce: str) -> Sent:
+        await self.gate.wait()
+        return Sent(nonce)
+
+
+async def test_the_held_count_follows_a_fault_as_it_trips_not_only_when_the_pass_ends(store, fake_api, sender):
+    for i in range(4):
+        add(store, REMINDER, f"U{i}")
+    store.api.put_schedule(REMINDER, "console", "C-member", Rule(9, 0, "UTC"), now=DUE - timedelta(hours=1),
+                           created_by="U0")  # fmt: skip
+    fake_api.fail("chat.postMessage", error="invalid_auth", skip=1, times=10_000)
+    console = GatedSender()
+    ticker = Ticker(store.sessions, make_services().content, {"slack": sender, "console": console}, policy=FAST_POLICY,
+                    budgets=budgets(Settings(_env_file=None)))  # fmt: skip
+    async with MetricsEndpoint() as endpoint:
+        tick = asyncio.create_task(ticker.tick(TICK))
+        for _ in range(1000):  # the console delivery keeps the pass going: the count comes from the fault tripping
+            if await held(endpoint, "invalid_auth") == 3:
+                break
+            assert not tick.done()
+            await asyncio.sleep(0.01)
+        assert await held(endpoint, "invalid_auth") == 3
+        console.gate.set()
+        report = await tick
+        assert sorted(r.status for r in report.results) == ["held", "held", "held", "sent", "sent"]
+
+        # The token works again: the fault clears at the next pass and the count drops to 0.
+        fake_api.failures.clear()
+        await ticker.tick(TICK + timedelta(minutes=1))
+        assert await held(endpoint, "invalid_auth") == 0
+
+
+async def test_a_workspaces_revoked_token_holds_only_that_workspaces_deliveries(store):
+    """Slack in many workspaces: each token is its own fault, and each holds only its workspace's deliveries."""
+    for i, workspace in enumerate(["T1", "T1", "T2", None]):
+        add(store, REMINDER, f"U{i}", workspace=workspace)
+    await Ticker(store.sessions, make_services().content, {}).tick(TICK)  # claim only: nothing can send
+    faults = PlatformFaults("slack")
+    faults.trip("revoked", "T1", now=TICK, code="token_revoked")
+    faults.trip("expired", "T3", now=TICK, code="token_expired")
+    assert held_counts(store.sessions, "slack", faults.active) == {"token_revoked": 2, "token_expired": 0}
+    faults.trip("refused", None, now=TICK, code="http_401")  # the whole platform: every delivery, once
+    assert held_counts(store.sessions, "slack", faults.active) == {"http_401": 4}
+    assert held_counts(store.sessions, "discord", faults.active) == {"http_401": 0}

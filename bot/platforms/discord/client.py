@@ -14,7 +14,7 @@ from bot.ops.inflight import InFlight
 from bot.platforms.discord.api import use_api_base
 from bot.platforms.discord.commands import ReBotTree, add_commands
 from bot.platforms.discord.interactions import DIRECT_BUDGET, NO_MENTIONS, ActionButton
-from bot.platforms.discord.sender import DiscordSender, note_rate_limit
+from bot.platforms.discord.sender import GATEWAY_CLOSED, DiscordSender, note_rate_limit
 from bot.platforms.share_ledger import ledger_for
 from bot.store.repo import SqlStore
 from handlers import Services
@@ -196,7 +196,8 @@ class DiscordPlatform:
         error = task.exception()
         self.fatal = gateway_failure(error)
         log.error("Discord: the gateway connection ended for good: %s", self.fatal)
-        self.sender.faults.trip(f"the gateway closed: {self.fatal}", now=self.services.clock(), fatal=True)
+        self.sender.faults.trip(f"the gateway closed: {self.fatal}", now=self.services.clock(), fatal=True,
+                                code=GATEWAY_CLOSED)  # fmt: skip
 
     async def stop(self) -> None:
         self._stopping = True

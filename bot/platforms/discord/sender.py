@@ -68,6 +68,7 @@ MISSING_PERMISSIONS_REASON = (
     "The bot lacks a permission in this channel (Discord error 50013, Missing Permissions): paper posts need Send "
     "Messages and Embed Links; then /re-subscribe again."
 )
+UNAUTHORIZED, GATEWAY_CLOSED = "unauthorized", "gateway_closed"  # the faults' codes (re_bot_deliveries_held's reason)
 BAD_TOKEN = (
     "Discord no longer accepts the bot token (401 Unauthorized): reset it in the Developer Portal and set DISCORD_TOKEN"
 )
@@ -132,7 +133,7 @@ def translate(error: Exception, *, kind: DeliveryKind) -> Exception:
     if isinstance(error, discord.HTTPException):
         status, code = error.status, error.code
         if status == 401:
-            return PlatformFault(BAD_TOKEN)
+            return PlatformFault(BAD_TOKEN, code=UNAUTHORIZED)
         if status == 403 and code == CANNOT_DM:
             return PermanentDeliveryError(CLOSED_DMS)
         if status == 403 and code == OPENING_DMS_TOO_FAST:
@@ -215,7 +216,7 @@ class DiscordSender:
     async def send(self, target: str, reply: Reply, *, kind: DeliveryKind, nonce: str) -> Sent:
         target_id = _target_id(target)
         if self.client.is_closed():  # the gateway ended for good (see DiscordPlatform); the client cannot send
-            raise PlatformFault(self.faults.problem() or "the Discord client is closed")
+            raise PlatformFault(self.faults.problem() or "the Discord client is closed", code=GATEWAY_CLOSED)
         LAST_RATE_LIMIT.set(None)
         try:
             if kind in DM_KINDS:

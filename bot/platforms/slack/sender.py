@@ -78,8 +78,10 @@ def classify(error: SlackApiError, key: str | None = None) -> Exception:
     Transient/PermanentDeliveryError."""
     status = getattr(error.response, "status_code", 0) or 0
     code = error_code(error)
-    if code in BOT_TOKEN_ERRORS or status == 401:
-        return PlatformFault(BOT_TOKEN_ERRORS.get(code, f"Slack refused the bot token (HTTP {status})"), key)
+    if code in BOT_TOKEN_ERRORS:
+        return PlatformFault(BOT_TOKEN_ERRORS[code], key, code)
+    if status == 401:
+        return PlatformFault(f"Slack refused the bot token (HTTP {status})", key, "http_401")
     if status == 429 or code == "ratelimited":
         # A workspace-wide limit as far as we can tell: posts to one channel are already kept to 1/s.
         return TransientDeliveryError(f"Slack rate limited the post ({code or status})", _retry_after(error))
