@@ -197,15 +197,15 @@ def _session(args: argparse.Namespace | None = None, as_json: bool = False) -> C
     settings = _settings(getattr(args, "command", None) or "console")
     store = open_store(settings)
     services = load_services(settings, store)
-    ticker = Ticker.from_settings(
-        settings, store, services.content, {"console": ConsoleSender()}, platforms={"console"}
-    )
+    sender = ConsoleSender()
+    ticker = Ticker.from_settings(settings, store, services.content, {"console": sender}, platforms={"console"})
     return ConsoleSession(
         services=services,
         user=getattr(args, "user", None) or "U-console",
         channel=getattr(args, "channel", None) or "C-console",
         as_json=as_json,
         ticker=ticker,
+        sender=sender,
     )
 
 

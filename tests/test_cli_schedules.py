@@ -85,3 +85,22 @@ def test_tick_json_lists_the_review_dm_with_kind_review(db, capsys, monkeypatch)
     assert got[0]["text"].startswith("Time to review: 1 card") and "[Good]" in got[0]["text"]
     assert main(["tick", "--at", "2031-01-06T07:00:00Z", "--json", "--force"]) == 0
     assert lines(capsys) == []  # idempotent
+
+
+def test_a_reminder_printed_in_the_console_has_buttons_to_press(db, monkeypatch):
+    from datetime import UTC, datetime
+
+    from bot import cli
+
+    session = cli._session()
+    session.services.clock = lambda: datetime(2031, 1, 6, 7, 0, tzinfo=UTC)
+    out = io.StringIO()
+    session.run(["/re-remind daily 08:00 UTC\n"], out)
+    session.services.clock = lambda: datetime(2031, 1, 7, 8, 0, tzinfo=UTC)
+    delivered = session.deliver_due()
+    assert delivered is not None and "[Reminder for U-console]" in delivered
+    assert "[Done] :press 1" in delivered, delivered  # numbered like any reply
+    done = session.handle_line(":press 1")
+    assert done is not None and "There is no button" not in done
+    progress = session.handle_line("/re-progress")
+    assert progress is not None and "study days: 1" in progress, progress  # the Done was recorded

@@ -9,6 +9,7 @@ import logging
 import shlex
 import textwrap
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,14 +131,28 @@ class ConsoleSender:
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out
         self.lock = threading.Lock()
+        # (kind, target, reply) since the last `take()`; bounded, as nothing takes them in `re-bot tick --json`.
+        self._delivered: deque[tuple[str, str, Reply]] = deque(maxlen=1000)
 
     async def send(self, target: str, reply: Reply, *, kind: str, nonce: str) -> Sent:
-        if self.out is not None:
-            what = {"reminder": "reminder for", "review": "reviews for"}.get(kind, "post in")
-            with self.lock:
+        with self.lock:
+            if self.out is not None:
+                what = {"reminder": "reminder for", "review": "reviews for"}.get(kind, "post in")
                 self.out.write(f"\n[{what} {target}]\n{render_reply(reply)}")
                 self.out.flush()
+            else:
+                self._delivered.append((kind, target, reply))
         return Sent(message_id=nonce)
+
+    def take(self) -> list[tuple[str, str, Reply]]:
+        """What was delivered (when recording) since the last call: a console session shows it, buttons numbered."""
+        with self.lock:
+            delivered = list(self._delivered)
+            self._delivered.clear()
+        return delivered
+
+
+_DELIVERED = {"reminder": "Reminder for", "review": "Reviews for"}  # how a delivery is headed, by kind
 
 
 def member_input(stream: TextIO) -> TextIO:
@@ -159,6 +174,7 @@ class ConsoleSession:
     as_json: bool = False
     tz: str | None = None
     ticker: Any = None  # a console-only `bot.schedule.ticker.Ticker`: scheduled posts due are printed between lines
+    sender: ConsoleSender | None = None  # the ticker's console sender: its deliveries' buttons can be pressed
     _tick_lock: threading.Lock = field(default_factory=threading.Lock)
     buttons: tuple[Button, ...] = ()  # the last reply's buttons: what `:press N` presses
 
@@ -168,11 +184,20 @@ class ConsoleSession:
             return None
         with self._tick_lock:
             report = asyncio.run(self.ticker.tick(self.services.clock()))
-        shown = []
-        for result in report.results:
-            if result.status == "sent":
-                what = {"reminder": "Reminder for", "review": "Reviews for"}.get(result.kind, "Scheduled post in")
-                shown.append(f"[{what} {result.target}]\n{result.text}")
+            if self.sender is not None:  # numbered like a reply, so `:press N` presses a reminder's Done
+                shown, buttons = [], []
+                for kind, target, reply in self.sender.take():
+                    heading = f"[{_DELIVERED.get(kind, 'Scheduled post in')} {target}]"
+                    shown.append(f"{heading}\n{render_reply(reply, numbered=True, _first=len(buttons) + 1)}")
+                    buttons += reply_buttons(reply)
+                if buttons:
+                    self.buttons = tuple(buttons)
+            else:
+                shown = [
+                    f"[{_DELIVERED.get(r.kind, 'Scheduled post in')} {r.target}]\n{r.text}"
+                    for r in report.results
+                    if r.status == "sent"
+                ]
         return "\n".join(shown) + "\n" if shown else None
 
     def deliver_due_or_apologise(self) -> str | None:
