@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 
 import pytest
 from virtual_time import run_virtual
 
-from bot.schedule.budget import CREEP_STEP, SLOW_START_STEP, AdaptiveRate, RateBudget
+from bot.schedule.budget import CREEP_STEP, PLATEAU_STEPS, SLOW_START_STEP, AdaptiveRate, RateBudget
 
 
 def step(rate: AdaptiveRate, at: float, sent: list[float]) -> float:
@@ -20,6 +21,15 @@ def step(rate: AdaptiveRate, at: float, sent: list[float]) -> float:
         sent.append(at)
         at += 1 / current
     return at
+
+
+def creep_step(rate: AdaptiveRate, at: float) -> float:
+    """A little over five seconds of sends at the full rate, all through; returns when the next would go."""
+    current = rate.rate
+    count = math.ceil(CREEP_STEP * current) + 3
+    for i in range(count):
+        rate.succeeded(at + i / current)
+    return at + count / current
 
 
 def test_slow_start_grows_by_half_after_each_step_of_clean_sends_at_the_full_rate():
@@ -49,14 +59,47 @@ def test_the_first_429_settles_below_what_went_through_and_later_ones_cut_by_a_t
     rate.limited(at)
     last_second = sum(1 for t in sent if t >= at - 1.0)
     assert not rate.slow_start
-    assert rate.rate == pytest.approx(0.98 * min(101.25, last_second))
+    measured = min(101.25, last_second)
+    assert rate.rate == pytest.approx(0.98 * measured)
     settled = rate.rate
-    for i in range(round(CREEP_STEP * settled) + 1):  # five seconds at the full rate: up 1%
-        rate.succeeded(at + 1.0 + i / settled)
+    at = creep_step(rate, at + 1.0)  # five seconds at the full rate: up 1%
     assert rate.rate == pytest.approx(1.01 * settled)
+    at = creep_step(rate, at)  # and no further than 99% of what the platform refused
+    assert rate.rate == pytest.approx(0.99 * measured)
     crept = rate.rate
-    rate.limited(at + 10)
+    rate.limited(at)
     assert rate.rate == pytest.approx(0.9 * crept)
+
+
+def test_the_creep_stops_just_below_the_rate_the_platform_refused_until_a_minute_there_went_through():
+    """A rate a little above the limit draws its 429 only once the platform's burst allowance is spent, long after
+    the step up: so the creep waits just below the rate the platform last said no to before it probes above it."""
+    rate = AdaptiveRate(initial=100, ceiling=1000, slow_start=False)
+    rate.limited(0.0)  # a 429 at 100/s
+    assert rate.rate == pytest.approx(90)
+    at, rates = 1.0, []
+    for _ in range(30):
+        at = creep_step(rate, at)
+        rates.append(round(rate.rate, 2))
+    climbed = [r for r in rates if r < 99]
+    assert climbed == [round(90 * 1.01**n, 2) for n in range(1, len(climbed) + 1)]  # 1% per step up to the plateau
+    plateau = rates.index(99.0)
+    assert rates[plateau : plateau + PLATEAU_STEPS + 1] == [99.0] * (PLATEAU_STEPS + 1)  # a minute there...
+    assert rates[plateau + PLATEAU_STEPS + 1] == pytest.approx(99 * 1.01, abs=0.01)  # ...then above it again
+
+    # What goes through at the plateau need not be in one go: daily half-minute fan-outs add up to the minute.
+    again = AdaptiveRate(initial=100, ceiling=1000, slow_start=False)
+    again.limited(0.0)
+    at = 1.0
+    while again.rate < 99:
+        at = creep_step(again, at)
+    for day in (1, 2):
+        for i in range(30 * 99):
+            again.succeeded(day * 86_400 + i / 99)
+        assert again.rate == 99
+    for i in range(30 * 99):
+        again.succeeded(3 * 86_400 + i / 99)
+    assert again.rate > 99
 
 
 def test_the_rate_stays_between_floor_and_ceiling():

@@ -14,10 +14,15 @@ the rate), a step proves nothing about the platform's limit and is not counted.
 - the first 429 ends slow start: the rate falls back to 98% of what the last clean step achieved (at most its rate)
   or of what went through in the last second, whichever is lower, and the platform is held for the Retry-After;
 - then it creeps up by 1% per five seconds of clean sends at the full rate, and each later 429 cuts it by 10% (the
-  other sends' 429s from the same moment, answered during the hold, count once).
+  other sends' 429s from the same moment, answered during the hold, count once);
+- the creep stops at 99% of the rate the platform last refused (the first time: what the rate fell back from) and
+  stays there until a minute's worth of posts at the full rate went through without a 429; only then does it probe
+  above it again.
 It never exceeds `ceiling` (the operator's RE_BOT_RATE_* cap) and never goes below `floor`. A 429 costs a whole
-Retry-After of silence, so the increase after the first one is deliberately slow. Times are the event loop's clock,
-passed in.
+Retry-After of silence (Slack's are whole seconds: a second's worth of posts), and a rate a little above the limit
+draws one only once the platform's burst allowance is used up, many seconds later: so the increase after the first
+429 is deliberately slow, and it does not go back to where the platform said no before that rate has held a while.
+Times are the event loop's clock, passed in.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from dataclasses import dataclass, field
 
 SLOW_START_STEP = 0.25  # seconds of clean sends at the full rate before a slow-start step up
 CREEP_STEP = 5.0  # seconds of clean sends at the full rate before a 1% step up, after the first 429
+PLATEAU = 0.99  # the creep stops at this share of the rate the platform last refused...
+PLATEAU_STEPS = 12  # ...for this many creep steps' worth of clean sends (a minute's), then probes above it
 
 
 @dataclass
@@ -43,6 +50,8 @@ class AdaptiveRate:
     _since: float | None = field(default=None, repr=False)  # when the rate last changed (the first success after)
     _proven: float = field(default=0.0, repr=False)  # what the last clean slow-start step achieved
     _recent: deque[float] = field(default_factory=deque, repr=False)  # when the sends of the last second succeeded
+    _refused: float | None = field(default=None, repr=False)  # the rate the platform last said no to (see above)
+    _plateau: int = field(default=0, repr=False)  # clean creep steps spent at the plateau below `_refused`
 
     def __post_init__(self) -> None:
         self.rate = max(self.floor, min(self.initial, self.ceiling))
@@ -69,8 +78,14 @@ class AdaptiveRate:
         elif self.slow_start:
             self._proven = min(self.rate, achieved)
             self._set(self.rate * self.growth)
+        elif self._refused is not None and self.rate >= PLATEAU * self._refused:
+            self._plateau += 1  # steps need not follow each other: daily fan-outs add up
+            self._clean, self._since = 0, None
+            if self._plateau >= PLATEAU_STEPS:
+                self._refused, self._plateau = None, 0
         else:
-            self._set(self.rate * 1.01)
+            cap = self.ceiling if self._refused is None else PLATEAU * self._refused
+            self._set(min(cap, self.rate * 1.01))
 
     def limited(self, now: float) -> None:
         if self.slow_start:
@@ -78,9 +93,12 @@ class AdaptiveRate:
             # second is the better bound when it is lower.
             last_second = sum(1 for t in self._recent if t >= now - 1.0)
             self.slow_start = False
-            self._set(0.98 * min(self._proven, max(last_second, self.floor)))
+            self._refused = min(self._proven, max(last_second, self.floor))
+            self._set(0.98 * self._refused)
         else:
+            self._refused = self.rate
             self._set(self.rate * self.backoff)
+        self._plateau = 0
 
 
 class RateBudget:
