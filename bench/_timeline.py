@@ -1,14 +1,15 @@
-"""What the fan-out benches share for their token-fault day: a wall clock on the schedules' timeline, and how many of a
-day's messages went out within the catch-up window (RE_BOT_CATCHUP_HOURS: a delivery later than that is skipped)."""
+"""What the fan-out benches share for their token-fault day: a wall clock on the schedules' timeline, what the fault
+paused, failed or left pending, and how many of a day's messages went out within the catch-up window
+(RE_BOT_CATCHUP_HOURS: a delivery later than that is skipped)."""
 
 from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.store.models import Delivery
+from bot.store.models import Delivery, Schedule
 
 
 class SimClock:
@@ -23,6 +24,18 @@ class SimClock:
 
     def __call__(self) -> datetime:
         return self.now + timedelta(seconds=time.perf_counter() - self._real)
+
+
+def counts(store, leave_out: str | None = None) -> tuple[int, int, int]:
+    """Schedules paused, deliveries failed, deliveries pending (`leave_out`: a target whose pending ones are not
+    counted)."""
+    pending = select(func.count()).select_from(Delivery).where(Delivery.status == "pending")
+    if leave_out is not None:
+        pending = pending.where(Delivery.target != leave_out)
+    with store.sessions() as session:
+        paused = session.scalar(select(func.count()).select_from(Schedule).where(Schedule.status == "paused"))
+        failed = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "failed"))
+        return paused or 0, failed or 0, session.scalar(pending) or 0
 
 
 def sent_within(store, fire_time: datetime, catchup: timedelta, leave_out: str | None = None) -> int:

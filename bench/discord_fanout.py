@@ -36,14 +36,14 @@ sys.path.insert(0, str(ROOT))  # run from anywhere
 sys.path.insert(0, str(ROOT / "tests" / "discord_platform"))  # the fake Discord API lives with the tests
 
 import discord  # noqa: E402
-from _timeline import SimClock, hours_minutes, sent_within  # noqa: E402
+from _timeline import SimClock, counts, hours_minutes, sent_within  # noqa: E402
 from discord_fake import FakeDiscord  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.platforms.discord.client import ReBotClient  # noqa: E402
 from bot.schedule.ticker import Ticker, open_store  # noqa: E402
-from bot.store.models import Delivery, DmChannel, Schedule  # noqa: E402
+from bot.store.models import DmChannel  # noqa: E402
 from content.loader import load_content  # noqa: E402
 from handlers import Services  # noqa: E402
 
@@ -100,19 +100,6 @@ async def one_day(store, services: Services, settings: Settings, day: int, clock
     return report, time.perf_counter() - started, ticker, client
 
 
-def counts(store, slow_member: str) -> tuple[int, int, int]:
-    """Schedules paused, deliveries failed, deliveries pending (leaving out the rate-limited member's)."""
-    with store.sessions() as session:
-        paused = session.scalar(select(func.count()).select_from(Schedule).where(Schedule.status == "paused"))
-        failed = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "failed"))
-        pending = session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(Delivery.status == "pending", Delivery.target != slow_member)
-        )
-    return paused or 0, failed or 0, pending or 0
-
-
 async def main() -> None:
     logging.disable(logging.CRITICAL)  # one summary line; the bot's logs are not what is measured
     urls: multiprocessing.Queue = multiprocessing.Queue()
@@ -141,14 +128,14 @@ async def main() -> None:
             # Day three: the token is reset after 300 DMs; it works again at 11:50.
             await fake_call(http, base, {"revoke_after": after["accepted"] + 300})
             _, _, ticker, client = await one_day(store, services, settings, 2, clock)
-            waited = counts(store, slow_member)[2]
+            waited = counts(store, leave_out=slow_member)[2]
             clock.set(AT + timedelta(days=2, hours=1))
             await ticker.tick(clock.now)  # still refused: GET /users/@me says so, nothing is sent
             await fake_call(http, base, {"token_revoked": False})
             clock.set(AT + timedelta(days=2) + WORKS_AGAIN)
             again = await ticker.tick(clock.now)
             await client.close()
-            paused, failed, pending = counts(store, slow_member)
+            paused, failed, pending = counts(store, leave_out=slow_member)
             catchup = timedelta(hours=settings.catchup_hours)
             within = sent_within(store, AT + timedelta(days=2), catchup, leave_out=slow_member)
         store.engine.dispose()

@@ -28,15 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from anywhere
 sys.path.insert(0, str(ROOT / "tests" / "slack"))  # the fake Slack API lives with the tests
 
-from _timeline import SimClock, hours_minutes, sent_within  # noqa: E402
+from _timeline import SimClock, counts, hours_minutes, sent_within  # noqa: E402
 from fake_slack import BOT_TOKEN, FakeSlack, Limits  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.platforms.slack.client import make_client  # noqa: E402
 from bot.platforms.slack.sender import SlackSender  # noqa: E402
 from bot.schedule.ticker import Ticker, open_store  # noqa: E402
-from bot.store.models import Delivery, Schedule  # noqa: E402
 from content.loader import load_content  # noqa: E402
 
 N = 2000
@@ -81,15 +79,6 @@ async def fake_call(http: aiohttp.ClientSession, url: str, control: dict | None 
 def open_bench_store(folder: str, name: str, url: str):
     settings = Settings(_env_file=None, RE_BOT_DATABASE_URL=f"sqlite:///{folder}/{name}", SLACK_API_URL=f"{url}/api/")
     return settings, open_store(settings)
-
-
-def counts(store) -> tuple[int, int, int]:
-    """Schedules paused, deliveries failed, deliveries pending."""
-    with store.sessions() as session:
-        paused = session.scalar(select(func.count()).select_from(Schedule).where(Schedule.status == "paused"))
-        failed = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "failed"))
-        pending = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "pending"))
-    return paused or 0, failed or 0, pending or 0
 
 
 async def main() -> None:
