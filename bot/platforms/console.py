@@ -174,30 +174,25 @@ class ConsoleSession:
     as_json: bool = False
     tz: str | None = None
     ticker: Any = None  # a console-only `bot.schedule.ticker.Ticker`: scheduled posts due are printed between lines
-    sender: ConsoleSender | None = None  # the ticker's console sender: its deliveries' buttons can be pressed
+    sender: ConsoleSender | None = None  # the ticker's console sender (recording): what it delivered is printed
     _tick_lock: threading.Lock = field(default_factory=threading.Lock)
     buttons: tuple[Button, ...] = ()  # the last reply's buttons: what `:press N` presses
 
     def deliver_due(self) -> str | None:
         """Run a console tick at the current time; the scheduled posts and reminders it delivered, as text."""
-        if self.ticker is None or self.as_json:
+        if self.ticker is None or self.sender is None or self.as_json:
             return None
         with self._tick_lock:
-            report = asyncio.run(self.ticker.tick(self.services.clock()))
-            if self.sender is not None:  # numbered like a reply, so `:press N` presses a reminder's Done
-                shown, buttons = [], []
-                for kind, target, reply in self.sender.take():
-                    heading = f"[{_DELIVERED.get(kind, 'Scheduled post in')} {target}]"
-                    shown.append(f"{heading}\n{render_reply(reply, numbered=True, _first=len(buttons) + 1)}")
-                    buttons += reply_buttons(reply)
-                if buttons:
-                    self.buttons = tuple(buttons)
-            else:
-                shown = [
-                    f"[{_DELIVERED.get(r.kind, 'Scheduled post in')} {r.target}]\n{r.text}"
-                    for r in report.results
-                    if r.status == "sent"
-                ]
+            asyncio.run(self.ticker.tick(self.services.clock()))
+            # Numbered like a reply, so `:press N` presses a reminder's Done.
+            shown: list[str] = []
+            buttons: list[Button] = []
+            for kind, target, reply in self.sender.take():
+                heading = f"[{_DELIVERED.get(kind, 'Scheduled post in')} {target}]"
+                shown.append(f"{heading}\n{render_reply(reply, numbered=True, _first=len(buttons) + 1)}")
+                buttons += reply_buttons(reply)
+            if buttons:
+                self.buttons = tuple(buttons)
         return "\n".join(shown) + "\n" if shown else None
 
     def deliver_due_or_apologise(self) -> str | None:
