@@ -359,15 +359,16 @@ class TopicMatcher:
         return out
 
     def match(self, query: str) -> Match:
-        key = " ".join(words(query[: limits.MEMBER_QUERY]))
+        text = query[: limits.MEMBER_QUERY]
+        key = " ".join(words(text))
         if key in self._exact:
             topic = self._exact[key]
             return Match(topic=topic, confident=True, ranked=((topic, float("inf")),))
         scores, off_lead = self._rank(query)
         # No content word ("the and of"): nothing to rank. One word ("engineer", "salery"): the words decide, against
         # the aliases and titles with typos corrected; a sentence vector of one vague word is confidently arbitrary.
-        sentence = len(content_words(query[: limits.MEMBER_QUERY])) > 1
-        semantic = self._semantic(self._spelled(query[: limits.MEMBER_QUERY])) if scores and sentence else None
+        sentence = len(content_words(text)) > 1
+        semantic = self._semantic(self._spelled(text)) if scores and sentence else None
         if semantic is not None:
             return self._decide(scores, semantic)
         ranked = tuple(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
