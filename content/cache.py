@@ -37,7 +37,7 @@ CACHE_VERSION = 1
 STALE_AFTER = 30 * 86400  # seconds: an entry not rewritten for this long belongs to a folder no longer used
 _PACKAGE = Path(__file__).resolve().parent  # the packaged content and the code that loads and indexes it
 # What the cached objects are made of; all imported anyway when they are unpickled.
-_LIBRARIES = ("pydantic", "pydantic_core", "rapidfuzz", "snowballstemmer", "markdown_it", "yaml")
+_LIBRARIES = ("pydantic", "pydantic_core", "rapidfuzz", "snowballstemmer", "spellchecker", "markdown_it", "yaml")
 _SKIP = ("__pycache__", ".pyc")
 
 

@@ -28,6 +28,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -158,6 +159,43 @@ class _Index:
         return total
 
 
+def _nearest(word: str, vocabulary: list[str]) -> str | None:
+    """The vocabulary word a typo most likely meant, or None when none is close enough."""
+    # Damerau-Levenshtein counts a swap ("reserach") as one edit: the commonest typo costs the least.
+    cutoff = 0.8 if len(word) < 7 else 0.75
+    best = process.extractOne(word, vocabulary, scorer=DamerauLevenshtein.normalized_similarity, score_cutoff=cutoff)
+    return best[0] if best else None
+
+
+@cache
+def _dictionary() -> frozenset[str]:
+    """English words (pyspellchecker's list, about 160,000) that are spelled right even when close to another."""
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(distance=1).word_frequency.dictionary)
+
+
+# pyspellchecker's list spells the American way; the content is British. A word whose American form is listed counts.
+_AMERICAN = ((re.compile(r"is(e|ed|es|ing|ation|ations)$"), r"iz\1"), (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),
+             (re.compile(r"our(s|ed|ing)?$"), r"or\1"))  # fmt: skip
+
+
+def _english(word: str, dictionary: frozenset[str]) -> bool:
+    return word in dictionary or any(rule.sub(american, word) in dictionary for rule, american in _AMERICAN)
+
+
+def _misspellings(candidates: set[str], vocabulary: list[str]) -> set[str]:
+    """The candidates that look like typos of a vocabulary word: one edit away from it (a letter missing, extra,
+    wrong or swapped: nearly every typo) and not an English word themselves. "banking" is one edit from "ranking"
+    but spelled right; "reserch" is not a word."""
+    nearest = {w: _nearest(w, vocabulary) for w in candidates if len(w) >= 4 and not w.isdigit()}
+    close = {w for w, near in nearest.items() if near and DamerauLevenshtein.distance(w, near) == 1}
+    if not close:
+        return set()
+    dictionary = _dictionary()
+    return {w for w in close if not _english(w, dictionary)}
+
+
 class TopicMatcher:
     """Built once per loaded content. `match` costs tens of microseconds by words, plus a few milliseconds for the
     query's sentence vector; the example questions' vectors are made on first use (or `warm()`) and remembered in
@@ -173,22 +211,32 @@ class TopicMatcher:
                 self._exact[name] = entry.id
                 self._exact[name.replace("-", " ")] = entry.id
 
+        # Which words are spelled right, before any text is indexed: example questions may hold typos on purpose
+        # (members make them), and an indexed typo would be a known word that pulls its own misspelling to one topic.
+        prose: set[str] = set(self._synonyms)
+        for entry in content.faqs.values():
+            prose.update(words(f"{entry.id} {' '.join(entry.aliases)} {entry.title} {entry.body}".replace("-", " ")))
+        asked = {w for entry in content.faqs.values() for q in entry.questions for w in words(q)}
+        misspelt = _misspellings(asked - prose, sorted(w for w in prose if len(w) > 2))
+        # Typos are corrected toward the content's own words only; words of the off-topic examples count as known
+        # (so "movies" stays "movies") but are never a correction ("interal" must become "internal", not "integral").
+        vocabulary = (prose | asked) - misspelt
+        self._vocabulary = sorted(w for w in vocabulary if len(w) > 2)
+        self._known = vocabulary.union(*(words(text) for text in content.off_topic)) - misspelt
+
         heads: dict[str, Counter[str]] = {}
         bodies: dict[str, Counter[str]] = {}
         questions: dict[str, list[set[str]]] = {}
-        vocabulary: set[str] = set(self._synonyms)
         for entry in content.faqs.values():
             names = " ".join([entry.id.replace("-", " "), *(a.replace("-", " ") for a in entry.aliases)])
             head: Counter[str] = Counter()
             for text, weight in ((names, _FIELD_WEIGHTS["alias"]), (entry.title, _FIELD_WEIGHTS["title"]),
                                  *((q, _FIELD_WEIGHTS["question"]) for q in entry.questions)):  # fmt: skip
-                vocabulary.update(words(text))
-                for term in self._terms(text, correct=False):
+                for term in self._terms(text):
                     head[term] += weight
             heads[entry.id] = head
-            vocabulary.update(words(entry.body))
             bodies[entry.id] = Counter(self._terms(entry.body, correct=False))
-            questions[entry.id] = [set(self._terms(q, correct=False)) for q in (names, entry.title, *entry.questions)]
+            questions[entry.id] = [set(self._terms(q)) for q in (names, entry.title, *entry.questions)]
         self._head = _Index(heads)
         self._body = _Index(bodies)
         self._all = _Index({t: heads[t] + bodies[t] for t in heads})
@@ -204,13 +252,10 @@ class TopicMatcher:
                 self._question_weight[topic, index] = sum(self._weight(t) for t in question) or 1.0
                 for term in question:
                     self._postings.setdefault(term, []).append((topic, index))
-        # Typos are corrected toward the content's own words only; words of the off-topic examples count as known
-        # (so "movies" stays "movies") but are never a correction ("interal" must become "internal", not "integral").
-        self._vocabulary = sorted(w for w in vocabulary if len(w) > 2)
-        self._known = vocabulary.union(*(words(text) for text in content.off_topic))
-        # The texts whose sentence vectors stand for each topic, grouped by topic (off-topic last).
+        # The texts whose sentence vectors stand for each topic, grouped by topic (off-topic last); spelled as a
+        # query is, so "reserch" in an example reads as "research" to the model too.
         self._examples: list[tuple[str, list[str]]] = [
-            (e.id, [e.title, *e.questions]) for e in content.faqs.values()
+            (e.id, [e.title, *map(self._spelled, e.questions)]) for e in content.faqs.values()
         ] + [(_OFF_TOPIC, list(content.off_topic))]
         self._vector_dir = default_cache_dir() if vector_dir is None else vector_dir or None
         self._vectors: np.ndarray | None = None
@@ -264,12 +309,7 @@ class TopicMatcher:
         """The nearest known word for an unknown one (typos), or the word itself."""
         if word in self._known or len(word) < 4 or word.isdigit():
             return word
-        # Damerau-Levenshtein counts a swap ("reserach") as one edit: the commonest typo costs the least.
-        cutoff = 0.8 if len(word) < 7 else 0.75
-        best = process.extractOne(
-            word, self._vocabulary, scorer=DamerauLevenshtein.normalized_similarity, score_cutoff=cutoff
-        )
-        return best[0] if best else word
+        return _nearest(word, self._vocabulary) or word
 
     def _spelled(self, text: str) -> str:
         """The text with its typos corrected toward the content's words, for the sentence model (which reads

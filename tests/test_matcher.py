@@ -7,18 +7,18 @@ from pathlib import Path
 import yaml
 
 from content import Content
-from content.search import TopicMatcher
+from content.search import TopicMatcher, _misspellings
 
 DATA = Path(__file__).parent / "data"
 # Measured with the sentence model installed (as `make test` installs it), a hair under the figures: BLAS sums may
 # round differently on another CPU and flip a near tie.
 DEV_FLOOR = 0.95  # measured 40/42 on the development set (the other two: three topics offered, none answered)
-HELDOUT_FLOOR = 0.95  # measured 209/216 on the first independently written set
+HELDOUT_FLOOR = 0.95  # measured 208/216 on the first independently written set
 # The second independent set (bench/faq_accuracy.py): the matcher was tuned on its even rows only.
-HELDOUT2_TUNE_FLOOR = 0.90  # measured 137/150
+HELDOUT2_TUNE_FLOOR = 0.91  # measured 138/150
 HELDOUT2_CHECK_FLOOR = 0.86  # measured 130/150 on the rows never tuned on
 OFF_TOPIC_ANSWERED_CEILING = 3  # of its 40 off-topic questions, measured 2 still answered (goal 0)
-WRONG_DIRECT_CEILING = 0.075  # share of its direct answers that name the wrong topic, measured 20/287 (goal 0.05)
+WRONG_DIRECT_CEILING = 0.07  # share of its direct answers that name the wrong topic, measured 19/287 (goal 0.05)
 
 
 def rows_of(name: str) -> list[dict]:
@@ -99,6 +99,21 @@ def test_typos_are_corrected(content: Content) -> None:
     for query, topic in [("salery", "salary"), ("reserach scientist vs reserach engineer", "re-vs-rs"),
                          ("distrubuted trainig", "distributed"), ("intervew prep", "interviews")]:  # fmt: skip
         assert matcher.match(query).ranked[0][0] == topic, query
+
+
+def test_a_typo_written_into_an_example_question_still_reads_as_the_word_it_misspells(content: Content) -> None:
+    # `switch` holds the example "dev → ml reserch eng?": were "reserch" a known word, it would pull every member's
+    # "reserch" to `switch` and never be corrected.
+    assert any("reserch" in q for q in content.faqs["switch"].questions)
+    matcher = TopicMatcher(content)
+    typo, spelled = matcher.match("what does a reserch engineer do"), matcher.match("what does a research engineer do")
+    assert typo.ranked == spelled.ranked
+
+
+def test_only_words_one_edit_from_the_content_and_not_english_count_as_typos() -> None:
+    vocabulary = ["favour", "internal", "priorities", "ranking", "research"]
+    candidates = {"reserch", "interal", "banking", "flavour", "prioritise", "kubeflow", "resarch"}
+    assert _misspellings(candidates, vocabulary) == {"reserch", "interal", "resarch"}
 
 
 def test_empty_and_stopword_queries_are_unsure(content: Content) -> None:
