@@ -184,16 +184,24 @@ def _english(word: str, dictionary: frozenset[str]) -> bool:
     return word in dictionary or any(rule.sub(american, word) in dictionary for rule, american in _AMERICAN)
 
 
-def _misspellings(candidates: set[str], vocabulary: list[str]) -> set[str]:
-    """The candidates that look like typos of a vocabulary word: one edit away from it (a letter missing, extra,
-    wrong or swapped: nearly every typo) and not an English word themselves. "banking" is one edit from "ranking"
-    but spelled right; "reserch" is not a word."""
-    nearest = {w: _nearest(w, vocabulary) for w in candidates if len(w) >= 4 and not w.isdigit()}
-    close = {w for w, near in nearest.items() if near and DamerauLevenshtein.distance(w, near) == 1}
-    if not close:
-        return set()
+def _misspellings(candidates: set[str], vocabulary: list[str]) -> dict[str, str]:
+    """The candidates that look like typos of a vocabulary word, each with that word: one edit away from it (a letter
+    missing, extra, wrong or swapped: nearly every typo) and not an English word themselves. "banking" is one edit
+    from "ranking" but spelled right; "reserch" is not a word."""
+    unknown = {w for w in candidates if len(w) >= 4 and not w.isdigit()}
+    if not unknown:
+        return {}
     dictionary = _dictionary()
-    return {w for w in close if not _english(w, dictionary)}
+    by_length: dict[int, list[str]] = {}
+    for word in vocabulary:
+        by_length.setdefault(len(word), []).append(word)
+    typos = {}
+    for word in (w for w in unknown if not _english(w, dictionary)):
+        # A word one edit away is at most one letter longer or shorter, and the closest such word is the nearest.
+        near = _nearest(word, [v for n in (-1, 0, 1) for v in by_length.get(len(word) + n, ())])
+        if near and DamerauLevenshtein.distance(word, near) == 1:
+            typos[word] = near
+    return typos
 
 
 class TopicMatcher:
@@ -217,12 +225,12 @@ class TopicMatcher:
         for entry in content.faqs.values():
             prose.update(words(f"{entry.id} {' '.join(entry.aliases)} {entry.title} {entry.body}".replace("-", " ")))
         asked = {w for entry in content.faqs.values() for q in entry.questions for w in words(q)}
-        misspelt = _misspellings(asked - prose, sorted(w for w in prose if len(w) > 2))
+        self._misspelt = _misspellings(asked - prose, sorted(w for w in prose if len(w) > 2))
         # Typos are corrected toward the content's own words only; words of the off-topic examples count as known
         # (so "movies" stays "movies") but are never a correction ("interal" must become "internal", not "integral").
-        vocabulary = (prose | asked) - misspelt
+        vocabulary = (prose | asked) - self._misspelt.keys()
         self._vocabulary = sorted(w for w in vocabulary if len(w) > 2)
-        self._known = vocabulary.union(*(words(text) for text in content.off_topic)) - misspelt
+        self._known = vocabulary.union(*(words(text) for text in content.off_topic)) - self._misspelt.keys()
 
         heads: dict[str, Counter[str]] = {}
         bodies: dict[str, Counter[str]] = {}
@@ -309,7 +317,7 @@ class TopicMatcher:
         """The nearest known word for an unknown one (typos), or the word itself."""
         if word in self._known or len(word) < 4 or word.isdigit():
             return word
-        return _nearest(word, self._vocabulary) or word
+        return self._misspelt.get(word) or _nearest(word, self._vocabulary) or word
 
     def _spelled(self, text: str) -> str:
         """The text with its typos corrected toward the content's words, for the sentence model (which reads
@@ -329,7 +337,7 @@ class TopicMatcher:
                 lowered = lowered.replace(phrase, " ".join(meaning))
         out: list[str] = []
         for word in lowered.split():
-            if correct:
+            if correct and word not in self._known:  # the test first: most words are known, a call costs more
                 word = self._correct(word)
             for w in (word, *self._synonyms.get(word, ())):
                 for part in w.split():
