@@ -45,7 +45,7 @@ def test_ask_json_has_the_contract_fields(workdir: Path) -> None:
 
 
 def test_ask_reads_lines_from_stdin_with_user_and_channel(workdir: Path) -> None:
-    stdin = "/re-faq salary\n:user U-alice\n:channel C-general\n/re-faq engineer\n\n/re-paper next\n"
+    stdin = "/re-faq salary\n:user U-alice\n:channel C-general\n/re-faq research\n\n/re-paper next\n"
     result = run("ask", "--json", "-", stdin=stdin, cwd=workdir)
     replies = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["command"] for r in replies] == ["re-faq", "re-faq", "re-paper"]

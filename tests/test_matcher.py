@@ -12,13 +12,13 @@ from content.search import TopicMatcher, _misspellings
 DATA = Path(__file__).parent / "data"
 # Measured with the sentence model installed (as `make test` installs it), a hair under the figures: BLAS sums may
 # round differently on another CPU and flip a near tie.
-DEV_FLOOR = 0.95  # measured 40/42 on the development set (the other two: three topics offered, none answered)
+DEV_FLOOR = 0.97  # measured 42/42 on the development set
 HELDOUT_FLOOR = 0.95  # measured 208/216 on the first independently written set
 # The second independent set (bench/faq_accuracy.py): the matcher was tuned on its even rows only.
-HELDOUT2_TUNE_FLOOR = 0.91  # measured 138/150
-HELDOUT2_CHECK_FLOOR = 0.86  # measured 130/150 on the rows never tuned on
-OFF_TOPIC_ANSWERED_CEILING = 3  # of its 40 off-topic questions, measured 2 still answered (goal 0)
-WRONG_DIRECT_CEILING = 0.07  # share of its direct answers that name the wrong topic, measured 19/287 (goal 0.05)
+HELDOUT2_TUNE_FLOOR = 0.94  # measured 142/150
+HELDOUT2_CHECK_FLOOR = 0.92  # measured 140/150 on the rows never tuned on
+OFF_TOPIC_ANSWERED_CEILING = 1  # of its 40 off-topic questions, measured 0 answered (goal 0)
+WRONG_DIRECT_CEILING = 0.06  # share of its direct answers that name the wrong topic, measured 15/297 (goal 0.05)
 
 
 def rows_of(name: str) -> list[dict]:
@@ -34,12 +34,7 @@ def accuracy(matcher: TopicMatcher, rows: list[dict]) -> float:
 def test_a_paraphrase_sharing_no_word_with_any_example_finds_its_topic(content: Content) -> None:
     # Words alone cannot see it; the sentence model can.
     matcher = TopicMatcher(content)
-    assert matcher.match("who turns the scientists' ideas into training code that runs on thousands of GPUs?").ranked[
-        0
-    ][0] in (
-        "role",
-        "re-vs-rs",
-    )
+    assert matcher.match("who turns the scientists' ideas into training code?").ranked[0][0] in ("role", "re-vs-rs")
     story = (
         "hello all! I've been teaching high-school chemistry for nine years and I love it, but I've been doing "
         "fast.ai in the evenings and built a couple of Kaggle notebooks. My partner says I'm too old for this. "
