@@ -225,7 +225,7 @@ class TopicMatcher:
         # (members make them), and an indexed typo would be a known word that pulls its own misspelling to one topic.
         prose: set[str] = set(self._synonyms)
         for entry in content.faqs.values():
-            prose.update(words(f"{entry.id} {' '.join(entry.aliases)} {entry.title} {entry.body}".replace("-", " ")))
+            prose.update(words(f"{entry.id} {' '.join(entry.aliases)} {entry.title} {entry.body}"))
         asked = {w for entry in content.faqs.values() for q in entry.questions for w in words(q)}
         self._misspelt = _misspellings(asked - prose, sorted(w for w in prose if len(w) > 2))
         # Typos are corrected toward the content's own words only; words of the off-topic examples count as known
