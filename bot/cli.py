@@ -94,8 +94,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     print(f"content: {content_line}")
     from content import sentence_model
 
-    model_problem = sentence_model.available()
-    print(f"faq matcher: {'words only' if model_problem else 'sentence vectors (all-MiniLM-L6-v2) and words'}")
+    model_problem = sentence_model.available(settings.content_cache_dir())
+    print(f"faq matcher: {'words only' if model_problem else 'sentence vectors (all-mpnet-base-v2) and words'}")
     if model_problem:
         print(f"warning: {model_problem}", file=sys.stderr)
     from bot.store.diagnose import probe

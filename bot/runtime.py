@@ -207,7 +207,8 @@ async def serve(
     )
     # The example questions' sentence vectors take seconds on a machine that never made them: made beside start-up,
     # not on the first member's question.
-    services.matcher.warm_later()
+    warming = services.matcher  # a content reload may swap another in meanwhile: this one's thread is stopped below
+    warming.warm_later()
     started: list[Component] = []
     clean = True
     try:
@@ -227,6 +228,9 @@ async def serve(
         deadline = loop.time() + settings.shutdown_timeout
         clean = await _stop_all(reversed(started), deadline)
         await runner.cleanup()
+        # The matcher's warm-up thread stops after its batch in hand: exiting under it could abort the process.
+        if not await asyncio.to_thread(warming.stop_warming, max(deadline - loop.time(), 5.0)):
+            log.warning("the FAQ matcher's warm-up did not stop in time; exiting anyway")
         if settings.http_port == 0:
             _remove_port_file(port)
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -81,8 +81,8 @@ _OFF_TOPIC_LEAD = -0.06
 # runner-ups beside the answer. Even a near tie is answered (with the runner-ups): with 50-70 examples per topic, the
 # best topic was right more often than offering three topics instead gained.
 # All set on the development set and the tuning halves of the held-out sets (bench/faq_accuracy.py -v).
-_SEMANTIC_K, _WORDS_W = 3, 0.25
-_SEMANTIC_OFF_LEAD, _SEMANTIC_FLOOR, _SEMANTIC_MARGIN = -0.05, 0.7, 0.08
+_SEMANTIC_K, _WORDS_W = 7, 0.25
+_SEMANTIC_OFF_LEAD, _SEMANTIC_FLOOR, _SEMANTIC_MARGIN = -0.03, 0.55, 0.08
 
 
 @dataclass(frozen=True)
@@ -271,25 +271,32 @@ class TopicMatcher:
         self._vectors: np.ndarray | None = None
         self._vectors_lock = threading.Lock()
         self._warming = False  # warm_later() is making the vectors: rank by words meanwhile, never wait
+        self._stop_warming = threading.Event()
+        self._warm_thread: threading.Thread | None = None
 
     def __getstate__(self) -> dict[str, object]:
-        # Pickled by the content cache: vectors come back from their own cache, a lock cannot be pickled.
+        # Pickled by the content cache: vectors come back from their own cache; locks, events and threads cannot be
+        # pickled.
         state = dict(self.__dict__)
-        state["_vectors"], state["_vectors_lock"] = None, None
+        for name in ("_vectors", "_vectors_lock", "_stop_warming", "_warm_thread"):
+            state[name] = None
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._vectors_lock = threading.Lock()
+        self._stop_warming = threading.Event()
 
     def warm(self) -> bool:
         """Makes the example questions' sentence vectors now (seconds on a machine that never saw them) rather than
-        on the first member's question. False when there is no sentence model: the matcher ranks by words."""
+        on the first member's question. False when there is no sentence model (the matcher ranks by words), or when
+        `stop_warming()` interrupted it."""
         return self._example_vectors() is not None
 
     def warm_later(self) -> threading.Thread:
-        """`warm()` in a daemon thread (shutdown never waits for it). Until it is done, questions are ranked by words
-        instead of waiting for it: a member's answer stays within the platform's deadline on a new machine too."""
+        """`warm()` in a background thread. Until it is done, questions are ranked by words instead of waiting for
+        it: a member's answer stays within the platform's deadline on a new machine too. Call `stop_warming()`
+        before the process exits."""
         self._warming = True
 
         def run() -> None:
@@ -300,17 +307,30 @@ class TopicMatcher:
                 ready = False
             finally:
                 self._warming = False
-            log.info("FAQ matcher ready (%s)", "sentence vectors and words" if ready else "words only")
+            if not self._stop_warming.is_set():
+                log.info("FAQ matcher ready (%s)", "sentence vectors and words" if ready else "words only")
 
-        thread = threading.Thread(target=run, name="warm-matcher", daemon=True)
+        self._warm_thread = thread = threading.Thread(target=run, name="warm-matcher", daemon=True)
         thread.start()
         return thread
+
+    def stop_warming(self, timeout: float) -> bool:
+        """Ends `warm_later()`'s work after the batch in hand (the vectors made so far are kept) and waits up to
+        `timeout` seconds for it; True when it has ended. A process must not exit while that thread is inside the
+        model's native code (loading weights, a matrix product): the interpreter's exit kills such a thread with an
+        abort ("FATAL: exception not rethrown") instead of a clean status."""
+        self._stop_warming.set()
+        thread = self._warm_thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def _example_vectors(self) -> np.ndarray | None:
         with self._vectors_lock:
             if self._vectors is None:
                 texts = [text for _, group in self._examples for text in group]
-                self._vectors = SentenceVectors(self._vector_dir).of(texts)
+                self._vectors = SentenceVectors(self._vector_dir).of(texts, stop=self._stop_warming)
             return self._vectors
 
     # -- text normalisation -------------------------------------------------------------------------------
@@ -392,7 +412,7 @@ class TopicMatcher:
         """Per topic (and the off-topic pseudo-topic), the mean cosine of the query with its closest examples."""
         if self._vectors is None and self._warming:
             return None
-        model = sentence_model.model()
+        model = sentence_model.model(self._vector_dir)
         examples = self._example_vectors() if model is not None else None
         if model is None or examples is None:
             return None

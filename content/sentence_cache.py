@@ -1,7 +1,7 @@
 """Sentence vectors remembered between runs: each text is run through the model once per machine.
 
-Encoding every example question of the content takes the model 10-20 s on two cores; a member's question takes
-milliseconds. So the vectors of texts already seen are kept in memory for the process and in one file in the cache
+Encoding every example question of the content takes the model about a minute on two cores; a member's question
+takes about 50 ms. So the vectors of texts already seen are kept in memory for the process and in one file in the cache
 folder (`sentence-vectors-<model>.npz`), keyed by a hash of the text: an edited or added question costs one
 encoding, an unchanged one nothing, whichever content folder or overlay it comes from. A missing, unreadable or
 foreign file is rebuilt; a folder that cannot be written only costs the time.
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_REMEMBERED = 200_000  # texts kept in the file (about 150 MB at most); beyond it the oldest go first
+# Texts encoded between checks for a stop and writes of the file: a few seconds of work, kept if the process stops.
+_CHUNK = 128
+MAX_REMEMBERED = 50_000  # texts kept in the file (about 150 MB at most); beyond it the oldest go first
 _memory: dict[str, np.ndarray] = {}  # text hash -> vector, for every SentenceVectors in the process
 _loaded: set[Path] = set()  # cache files already merged into _memory
 _lock = threading.Lock()
@@ -38,21 +40,28 @@ class SentenceVectors:
     """`of(texts)`: their vectors from the model, through the memory and the cache file in `cache_dir`."""
 
     def __init__(self, cache_dir: Path | None) -> None:
+        self.cache_dir = cache_dir
         self.file = cache_dir / f"sentence-vectors-{sentence_model.MODEL_ID}.npz" if cache_dir else None
 
-    def of(self, texts: list[str]) -> np.ndarray | None:
-        """One unit-length row per text, or None without a usable model."""
+    def of(self, texts: list[str], stop: threading.Event | None = None) -> np.ndarray | None:
+        """One unit-length row per text, or None without a usable model, or when `stop` was set before every text
+        had its vector (those made so far are kept, in memory and in the file)."""
         import numpy as np
 
-        model = sentence_model.model()
+        if stop is not None and stop.is_set():  # not even the model's load
+            return None
+        model = sentence_model.model(self.cache_dir)
         if model is None:
             return None
         keys = [_key(t) for t in texts]
         with _lock:
             self._read()
             missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in _memory))
-            if missing:
-                for text, vector in zip(missing, model.encode(missing), strict=True):
+            for start in range(0, len(missing), _CHUNK):
+                if stop is not None and stop.is_set():
+                    return None
+                chunk = missing[start : start + _CHUNK]
+                for text, vector in zip(chunk, model.encode(chunk), strict=True):
                     _memory[_key(text)] = vector
                 self._write()
             if not keys:

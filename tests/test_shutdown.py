@@ -86,3 +86,19 @@ async def test_work_that_outlives_the_shutdown_timeout_is_cut_off_with_exit_1(tm
     assert status == 1
     assert journal.read_text().splitlines() == ["start 0"]
     assert any("did not finish its work before the shutdown timeout" in r["message"] for r in logs)
+
+
+async def test_sigterm_while_the_matcher_warms_up_on_a_new_machine_exits_0(tmp_path):
+    # An empty cache folder: the warm-up thread unpacks the sentence model and encodes every example question (about
+    # a minute). Exiting under that thread while it is in native code aborts the process ("FATAL: exception not
+    # rethrown", no JSON, status -6); shutdown stops it after its batch in hand instead.
+    journal = tmp_path / "journal"
+    proc, _, logs = await start(journal, RE_BOT_CACHE_DIR=str(tmp_path / "cache"))
+    await asyncio.wait_for(wait_for_line(journal, "start 0"), 30)
+
+    proc.send_signal(signal.SIGTERM)
+    status = await finish(proc, logs)  # every stderr line is JSON: no abort message
+
+    assert status == 0
+    assert next(r for r in logs if r.get("event") == "stopped")["clean"] is True
+    assert not any("warm-up did not stop" in r["message"] for r in logs)
