@@ -19,6 +19,7 @@ import pytest
 from bot.config import Settings
 from bot.schedule.ticker import Store, open_store
 from content import Content, load_content
+from content.search import TopicMatcher
 from handlers import Services
 
 DATA = Path(__file__).parent / "data"
@@ -29,6 +30,14 @@ FIXED_NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 def content() -> Content:
     """The packaged content, loaded once."""
     return load_content()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sentence_vectors(content: Content) -> None:
+    """The packaged content's example-question vectors, made before any test (and kept in the default cache folder,
+    which subprocesses read too). On a new machine that is about a minute of encoding; made inside whichever test
+    asks first, it would push that test's answer past a platform's deadline into a deferral."""
+    TopicMatcher(content).warm()
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,11 @@ from content.search import TopicMatcher, _misspellings
 DATA = Path(__file__).parent / "data"
 # Measured with the sentence model installed (as `make test` installs it), a hair under the figures: BLAS sums may
 # round differently on another CPU and flip a near tie.
-DEV_FLOOR = 0.97  # measured 42/42 on the development set
+DEV_FLOOR = 0.97  # measured 41/42 on the development set
 HELDOUT_FLOOR = 0.96  # measured 211/216 on the first independently written set
 # The second independent set (bench/faq_accuracy.py): the matcher was tuned on its even rows only.
-HELDOUT2_TUNE_FLOOR = 0.97  # measured 148/150
-HELDOUT2_CHECK_FLOOR = 0.94  # measured 143/150 on the rows never tuned on
+HELDOUT2_TUNE_FLOOR = 0.97  # measured 147/150
+HELDOUT2_CHECK_FLOOR = 0.94  # measured 144/150 on the rows never tuned on
 OFF_TOPIC_ANSWERED_CEILING = 1  # of its 40 off-topic questions, measured 0 answered (goal 0)
 WRONG_DIRECT_CEILING = 0.04  # share of its direct answers that name the wrong topic, measured 8/299 (goal 0.05)
 
