@@ -13,8 +13,8 @@ Sets, all in tests/data:
   matcher was tuned on; the odd rows ("check") are the clean estimate. `-v` prints the misses of dev and tune only.
 - faq-heldout-2-reader.yaml: the topic a second reader gave each of those rows, blind and from the titles alone:
   how far a person-like reader gets, beside the peers.
-- faq-heldout-3-indirect.yaml: 239 indirect questions (the hardest style) by another blind writer; it decided adding
-  a third writer's indirect questions to the examples, so it counts as tuned on.
+- faq-heldout-3-indirect.yaml: 480 indirect questions (the hardest style) by two more blind writers; it decided adding
+  an earlier writer's indirect questions to the examples, so it counts as tuned on.
 """
 
 from __future__ import annotations

@@ -13,12 +13,14 @@ DATA = Path(__file__).parent / "data"
 # Measured with the sentence model installed (as `make test` installs it), a hair under the figures: BLAS sums may
 # round differently on another CPU and flip a near tie.
 DEV_FLOOR = 0.97  # measured 41/42 on the development set
-HELDOUT_FLOOR = 0.96  # measured 211/216 on the first independently written set
+HELDOUT_FLOOR = 0.95  # measured 209/216 on the first independently written set
 # The second independent set (bench/faq_accuracy.py): the matcher was tuned on its even rows only.
-HELDOUT2_TUNE_FLOOR = 0.97  # measured 147/150
-HELDOUT2_CHECK_FLOOR = 0.94  # measured 144/150 on the rows never tuned on
+HELDOUT2_TUNE_FLOOR = 0.97  # measured 148/150
+HELDOUT2_CHECK_FLOOR = 0.96  # measured 147/150 on the rows never tuned on
 OFF_TOPIC_ANSWERED_CEILING = 1  # of its 40 off-topic questions, measured 0 answered (goal 0)
-WRONG_DIRECT_CEILING = 0.04  # share of its direct answers that name the wrong topic, measured 8/299 (goal 0.05)
+WRONG_DIRECT_CEILING = 0.03  # share of its direct answers that name the wrong topic, measured 4/299 (goal 0.05)
+# The third independent set: 480 indirect questions, the hardest style (bench/faq_accuracy.py).
+HELDOUT3_INDIRECT_FLOOR = 0.93  # measured 452/480
 
 
 def rows_of(name: str) -> list[dict]:
@@ -61,6 +63,10 @@ def test_second_heldout_set_floors(content: Content) -> None:
     direct = [(r, matcher.match(r["q"]).topic) for r in rows if r["ok"]]
     direct = [(r, topic) for r, topic in direct if topic is not None]
     assert sum(topic not in r["ok"] for r, topic in direct) / len(direct) <= WRONG_DIRECT_CEILING
+
+
+def test_indirect_questions_floor(content: Content) -> None:
+    assert accuracy(TopicMatcher(content), rows_of("faq-heldout-3-indirect.yaml")) >= HELDOUT3_INDIRECT_FLOOR
 
 
 def test_off_topic_questions_get_no_topic_and_no_suggestions(content: Content) -> None:
