@@ -14,7 +14,7 @@ Sets, all in tests/data:
 - faq-heldout-2-reader.yaml: the topic a second reader gave each of those rows, blind and from the titles alone:
   how far a person-like reader gets, beside the peers.
 - faq-heldout-3-indirect.yaml: 480 indirect questions (the hardest style) by two more blind writers; it decided adding
-  an earlier writer's indirect questions to the examples, so it counts as tuned on.
+  other writers' indirect questions to the examples, so it counts as tuned on.
 """
 
 from __future__ import annotations

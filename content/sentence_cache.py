@@ -1,6 +1,6 @@
 """Sentence vectors remembered between runs: each text is run through the model once per machine.
 
-Encoding every example question of the content takes the model about a minute on two cores; a member's question
+Encoding every example question of the content takes the model about 90 s on two cores; a member's question
 takes about 50 ms. So the vectors of texts already seen are kept in memory for the process and in one file in the cache
 folder (`sentence-vectors-<model>.npz`), keyed by a hash of the text: an edited or added question costs one
 encoding, an unchanged one nothing, whichever content folder or overlay it comes from. A missing, unreadable or

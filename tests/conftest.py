@@ -35,7 +35,7 @@ def content() -> Content:
 @pytest.fixture(scope="session", autouse=True)
 def sentence_vectors(content: Content) -> None:
     """The packaged content's example-question vectors, made before any test (and kept in the default cache folder,
-    which subprocesses read too). On a new machine that is about a minute of encoding; made inside whichever test
+    which subprocesses read too). On a new machine that is about 90 s of encoding; made inside whichever test
     asks first, it would push that test's answer past a platform's deadline into a deferral."""
     TopicMatcher(content).warm()
 

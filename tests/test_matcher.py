@@ -15,12 +15,12 @@ DATA = Path(__file__).parent / "data"
 DEV_FLOOR = 0.97  # measured 41/42 on the development set
 HELDOUT_FLOOR = 0.95  # measured 209/216 on the first independently written set
 # The second independent set (bench/faq_accuracy.py): the matcher was tuned on its even rows only.
-HELDOUT2_TUNE_FLOOR = 0.97  # measured 148/150
-HELDOUT2_CHECK_FLOOR = 0.96  # measured 147/150 on the rows never tuned on
+HELDOUT2_TUNE_FLOOR = 0.97  # measured 147/150
+HELDOUT2_CHECK_FLOOR = 0.96  # measured 148/150 on the rows never tuned on
 OFF_TOPIC_ANSWERED_CEILING = 1  # of its 40 off-topic questions, measured 0 answered (goal 0)
 WRONG_DIRECT_CEILING = 0.03  # share of its direct answers that name the wrong topic, measured 4/299 (goal 0.05)
 # The third independent set: 480 indirect questions, the hardest style (bench/faq_accuracy.py).
-HELDOUT3_INDIRECT_FLOOR = 0.93  # measured 452/480
+HELDOUT3_INDIRECT_FLOOR = 0.94  # measured 457/480
 
 
 def rows_of(name: str) -> list[dict]:

@@ -90,7 +90,7 @@ async def test_work_that_outlives_the_shutdown_timeout_is_cut_off_with_exit_1(tm
 
 async def test_sigterm_while_the_matcher_warms_up_on_a_new_machine_exits_0(tmp_path):
     # An empty cache folder: the warm-up thread unpacks the sentence model and encodes every example question (about
-    # a minute). Exiting under that thread while it is in native code aborts the process ("FATAL: exception not
+    # 90 s). Exiting under that thread while it is in native code aborts the process ("FATAL: exception not
     # rethrown", no JSON, status -6); shutdown stops it after its batch in hand instead.
     journal = tmp_path / "journal"
     proc, _, logs = await start(journal, RE_BOT_CACHE_DIR=str(tmp_path / "cache"))
